@@ -1,0 +1,92 @@
+"""Who hears about what: in-app notifications and email.
+
+Notifications are rows written in the caller's transaction, so they exist exactly when the
+change does. Email leaves only after that transaction commits: a rolled-back change never mails
+anyone, and a mail server that is down is logged, never allowed to undo a concession or break
+the page.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.mail import send_mass_mail
+from django.db import transaction
+from django.urls import reverse
+
+from .erosion import ALERT_LEVELS, Level
+from .models import Deal, DealEvent, ExceptionRequest, Notification, Role
+
+logger = logging.getLogger(__name__)
+
+
+def _managers(deal: Deal, *, exclude=None):
+    users = get_user_model().objects.filter(
+        memberships__team_id=deal.team_id, memberships__role=Role.MANAGER, is_active=True
+    )
+    if exclude is not None:
+        users = users.exclude(pk=exclude.pk)
+    return list(users.distinct())
+
+
+def _deliver(recipients, deal: Deal, event: DealEvent | None, subject: str, message: str) -> None:
+    if not recipients:
+        return
+    Notification.objects.bulk_create(
+        [Notification(user=u, deal=deal, event=event, message=message) for u in recipients]
+    )
+    link = reverse("deal_detail", args=[deal.pk])
+    body = f"{message}\n\nOpen the deal: {link}\n"
+    mails = [
+        (subject, body, settings.DEFAULT_FROM_EMAIL, [u.email]) for u in recipients if u.email
+    ]
+    if mails:
+        transaction.on_commit(lambda: _send(mails))
+
+
+def _send(mails) -> None:
+    try:
+        send_mass_mail(mails, fail_silently=False)
+    except Exception:
+        # The change is committed and the in-app notification exists; a mail outage must not
+        # turn into an error page for the person who made the change.
+        logger.exception("Could not send %d alert email(s)", len(mails))
+
+
+def level_changed(*, deal: Deal, before: Level, after: Level, event: DealEvent) -> None:
+    if after not in ALERT_LEVELS or before == after:
+        return
+    message = f"{deal.title} ({deal.customer}) is now at {after.label}: {event.summary}"
+    _deliver(
+        _managers(deal, exclude=event.actor),
+        deal,
+        event,
+        f"[Walkaway] {deal.title}: {after.label}",
+        message,
+    )
+
+
+def exception_requested(*, request: ExceptionRequest, event: DealEvent) -> None:
+    deal = request.deal
+    message = (
+        f"{request.requested_by.get_username()} asks for approval on {deal.title} "
+        f"({deal.customer}): {event.summary}"
+    )
+    _deliver(
+        _managers(deal, exclude=request.requested_by),
+        deal,
+        event,
+        f"[Walkaway] Approval requested: {deal.title}",
+        message,
+    )
+
+
+def exception_decided(*, request: ExceptionRequest, event: DealEvent) -> None:
+    deal = request.deal
+    verdict = request.get_status_display().lower()
+    message = f"Your request on {deal.title} was {verdict}: {event.summary}"
+    recipients = [] if request.requested_by_id == event.actor_id else [request.requested_by]
+    _deliver(recipients, deal, event, f"[Walkaway] Request {verdict}: {deal.title}", message)
+

@@ -1,0 +1,27 @@
+from .models import ExceptionRequest, Notification
+
+
+def navigation(request):
+    """Counts for the top navigation, computed lazily so pages that do not show them pay nothing."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    from .models import Deal, Membership, Role
+
+    def is_manager():
+        return user.is_staff or Membership.objects.filter(user=user, role=Role.MANAGER).exists()
+
+    def pending_approvals():
+        return ExceptionRequest.objects.filter(
+            status=ExceptionRequest.Status.PENDING,
+            deal__in=Deal.objects.managed_by(user),
+        ).count()
+
+    def unread_notifications():
+        return Notification.objects.filter(user=user, read_at__isnull=True).count()
+
+    return {
+        "nav_is_manager": is_manager,
+        "nav_pending_approvals": pending_approvals,
+        "nav_unread": unread_notifications,
+    }

@@ -1,0 +1,369 @@
+"""Walkaway's data: teams, deals, the concession ledger and its event log.
+
+Rules that the database can hold are constraints here, so that no code path (the admin, a
+shell, a future bulk import) can store a deal the domain forbids. Everything that writes lives
+in services.py; nothing here has side effects in save().
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from .erosion import Assessment, Level, assess
+
+MONEY = {"max_digits": 14, "decimal_places": 2}
+
+
+class Role(models.TextChoices):
+    REP = "rep", "Rep"
+    MANAGER = "manager", "Manager"
+
+
+class Team(models.Model):
+    name = models.CharField(max_length=120, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Membership(models.Model):
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.REP)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "team"], name="membership_one_per_team"),
+            models.CheckConstraint(condition=Q(role__in=Role.values), name="membership_role_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.get_role_display()}, {self.team})"
+
+
+def _is_staff(user) -> bool:
+    return bool(user.is_active and (user.is_staff or user.is_superuser))
+
+
+def managed_team_ids(user):
+    """A subquery of the teams `user` manages. Staff are handled by the callers."""
+    return Membership.objects.filter(user=user, role=Role.MANAGER).values("team_id")
+
+
+class DealQuerySet(models.QuerySet):
+    def visible_to(self, user) -> DealQuerySet:
+        """The only door to deals: owners see theirs, managers their teams', staff everything."""
+        if not user.is_authenticated or not user.is_active:
+            return self.none()
+        if _is_staff(user):
+            return self.all()
+        return self.filter(Q(owner=user) | Q(team__in=managed_team_ids(user)))
+
+    def managed_by(self, user) -> DealQuerySet:
+        """Deals on which `user` has a manager's rights (floors, exceptions, dashboard)."""
+        if not user.is_authenticated or not user.is_active:
+            return self.none()
+        if _is_staff(user):
+            return self.all()
+        return self.filter(team__in=managed_team_ids(user))
+
+    def open(self) -> DealQuerySet:
+        return self.filter(status=Deal.Status.OPEN)
+
+
+class DealStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    WON = "won", "Won"
+    LOST = "lost", "Lost"
+    WALKED_AWAY = "walked_away", "Walked away"
+
+
+class LostReason(models.TextChoices):
+    PRICE = "price", "Price"
+    COMPETITOR = "competitor", "Competitor"
+    NO_DECISION = "no_decision", "No decision"
+    TIMING = "timing", "Timing"
+    OTHER = "other", "Other"
+
+
+class ConcessionKind(models.TextChoices):
+    PRICE_DISCOUNT = "price_discount", "Price discount"
+    FREE_PRODUCT = "free_product", "Free product"
+    FREE_SERVICE = "free_service", "Free service"
+    PAYMENT_TERMS = "payment_terms", "Payment terms"
+    CONTRACT_TERMS = "contract_terms", "Contract terms"
+    OTHER = "other", "Other"
+
+
+class Deal(models.Model):
+    Status = DealStatus
+    LostReason = LostReason
+
+    team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="deals")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="owned_deals"
+    )
+    title = models.CharField(max_length=200)
+    customer = models.CharField(max_length=200)
+    currency = models.CharField(max_length=3)
+    opening_price = models.DecimalField(**MONEY)
+    floor = models.DecimalField("walk-away floor", **MONEY)
+    cost = models.DecimalField("cost to deliver", null=True, blank=True, **MONEY)
+    # Kept under the deal's row lock by services so reads never sum the ledger (rule 7).
+    conceded = models.DecimalField(default=Decimal("0.00"), **MONEY)
+    level = models.CharField(max_length=12, choices=Level.choices, default=Level.ON_TRACK)
+    # The worst level the deal ever reached, for "won after conceding to danger or beyond".
+    peak_level = models.CharField(max_length=12, choices=Level.choices, default=Level.ON_TRACK)
+    status = models.CharField(max_length=12, choices=DealStatus.choices, default=DealStatus.OPEN)
+    final_price = models.DecimalField(null=True, blank=True, **MONEY)
+    lost_reason = models.CharField(max_length=12, choices=LostReason.choices, blank=True)
+    outcome_note = models.TextField(blank=True)
+    came_back = models.BooleanField(default=False)
+    walked_away_net = models.DecimalField(null=True, blank=True, **MONEY)
+    walked_away_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    # Last activity: bumped by every service that writes an event for the deal.
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = DealQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-updated_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(opening_price__gt=0), name="deal_opening_positive"),
+            models.CheckConstraint(condition=Q(floor__gte=0), name="deal_floor_not_negative"),
+            models.CheckConstraint(
+                condition=Q(floor__lt=models.F("opening_price")), name="deal_floor_below_opening"
+            ),
+            models.CheckConstraint(
+                condition=Q(cost__isnull=True) | Q(cost__gte=0), name="deal_cost_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=Q(final_price__isnull=True) | Q(final_price__gt=0),
+                name="deal_final_price_positive",
+            ),
+            models.CheckConstraint(condition=Q(status__in=DealStatus.values), name="deal_status_valid"),
+            models.CheckConstraint(condition=Q(level__in=Level.values), name="deal_level_valid"),
+            models.CheckConstraint(
+                condition=~Q(status="won") | Q(final_price__isnull=False),
+                name="deal_won_has_final_price",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["owner", "level"], name="deal_owner_level"),
+            models.Index(fields=["team", "level"], name="deal_team_level"),
+            models.Index(fields=["team", "status", "-updated_at"], name="deal_team_status_activity"),
+            models.Index(fields=["owner", "-updated_at"], name="deal_owner_activity"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.customer})"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == self.Status.OPEN
+
+    @property
+    def net(self) -> Decimal:
+        return self.opening_price - self.conceded
+
+    def assessment(self) -> Assessment:
+        return assess(opening_price=self.opening_price, floor=self.floor, conceded=self.conceded)
+
+
+class Concession(models.Model):
+    Kind = ConcessionKind
+
+    deal = models.ForeignKey(Deal, on_delete=models.PROTECT, related_name="concessions")
+    kind = models.CharField(max_length=20, choices=ConcessionKind.choices)
+    # Positive for a give; negative for a retraction, which undoes exactly one earlier give.
+    amount = models.DecimalField(**MONEY)
+    description = models.TextField("what we gave")
+    got_in_return = models.TextField("what we got in return", blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    # The one-time key of the form that logged it (rule 8).
+    form_key = models.CharField(max_length=64, null=True, blank=True)
+    retracts = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="retraction"
+    )
+    reason = models.TextField(blank=True)
+    exception_request = models.OneToOneField(
+        "ExceptionRequest",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="concession",
+    )
+
+    class Meta:
+        ordering = ["deal", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(retracts__isnull=True) & Q(amount__gt=0))
+                | (Q(retracts__isnull=False) & Q(amount__lt=0)),
+                name="concession_amount_sign",
+            ),
+            models.UniqueConstraint(
+                fields=["deal", "form_key"],
+                condition=Q(form_key__isnull=False),
+                name="concession_form_key_once_per_deal",
+            ),
+            models.CheckConstraint(condition=Q(kind__in=ConcessionKind.values), name="concession_kind_valid"),
+        ]
+        indexes = [models.Index(fields=["deal", "id"], name="concession_deal_order")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.description[:60]}"
+
+    @property
+    def is_retraction(self) -> bool:
+        return self.retracts_id is not None
+
+    @property
+    def has_get(self) -> bool:
+        return bool(self.got_in_return.strip())
+
+
+class ExceptionStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    APPROVED = "approved", "Approved"
+    REJECTED = "rejected", "Rejected"
+
+
+class ExceptionRequest(models.Model):
+    Status = ExceptionStatus
+
+    deal = models.ForeignKey(Deal, on_delete=models.PROTECT, related_name="exception_requests")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    kind = models.CharField(max_length=20, choices=ConcessionKind.choices)
+    amount = models.DecimalField(**MONEY)
+    description = models.TextField()
+    got_in_return = models.TextField(blank=True)
+    note = models.TextField(blank=True)
+    # What the deal looked like when asked, so a decision can tell what changed since.
+    conceded_at_request = models.DecimalField(**MONEY)
+    floor_at_request = models.DecimalField(**MONEY)
+    shortfall = models.DecimalField(**MONEY)
+    form_key = models.CharField(max_length=64, null=True, blank=True)
+    status = models.CharField(max_length=10, choices=ExceptionStatus.choices, default=ExceptionStatus.PENDING)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    comment = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="exception_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(status__in=["pending", "approved", "rejected"]),
+                name="exception_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="pending") | Q(decided_by__isnull=False, decided_at__isnull=False),
+                name="exception_decision_has_who_and_when",
+            ),
+            models.UniqueConstraint(
+                fields=["deal", "form_key"],
+                condition=Q(form_key__isnull=False),
+                name="exception_form_key_once_per_deal",
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "created_at"], name="exception_pending_age")]
+
+    def __str__(self) -> str:
+        return f"Exception for {self.deal} ({self.get_status_display()})"
+
+
+class FloorChange(models.Model):
+    deal = models.ForeignKey(Deal, on_delete=models.PROTECT, related_name="floor_changes")
+    old_floor = models.DecimalField(**MONEY)
+    new_floor = models.DecimalField(**MONEY)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    reason = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.deal}: {self.old_floor} -> {self.new_floor}"
+
+
+class EventKind(models.TextChoices):
+    CREATED = "created", "Deal created"
+    FLOOR_CHANGED = "floor_changed", "Floor changed"
+    CONCESSION_LOGGED = "concession_logged", "Concession logged"
+    CONCESSION_RETRACTED = "concession_retracted", "Concession retracted"
+    LEVEL_CHANGED = "level_changed", "Level changed"
+    EXCEPTION_REQUESTED = "exception_requested", "Exception requested"
+    EXCEPTION_APPROVED = "exception_approved", "Exception approved"
+    EXCEPTION_REJECTED = "exception_rejected", "Exception rejected"
+    WON = "won", "Won"
+    LOST = "lost", "Lost"
+    WALKED_AWAY = "walked_away", "Walked away"
+    CAME_BACK = "came_back", "Customer came back"
+
+
+class DealEvent(models.Model):
+    Kind = EventKind
+
+    deal = models.ForeignKey(Deal, on_delete=models.PROTECT, related_name="events")
+    kind = models.CharField(max_length=24, choices=EventKind.choices)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    # A human sentence, written once with the change, so history never re-derives the past.
+    summary = models.TextField()
+    # Machine-readable details; money as decimal strings, never floats.
+    data = models.JSONField(default=dict, blank=True)
+    concession = models.ForeignKey(
+        Concession, null=True, blank=True, on_delete=models.PROTECT, related_name="events"
+    )
+    exception_request = models.ForeignKey(
+        ExceptionRequest, null=True, blank=True, on_delete=models.PROTECT, related_name="events"
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["deal", "-id"], name="event_deal_newest")]
+
+    def __str__(self) -> str:
+        return f"{self.deal_id}: {self.get_kind_display()}"
+
+
+class Notification(models.Model):
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+    )
+    deal = models.ForeignKey(Deal, on_delete=models.CASCADE, related_name="+")
+    event = models.ForeignKey(DealEvent, null=True, blank=True, on_delete=models.CASCADE)
+    message = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["user", "read_at"], name="notification_unread")]
+
+    def __str__(self) -> str:
+        return f"To {self.user}: {self.message[:60]}"

@@ -1,0 +1,62 @@
+"""Money in, money out: parsing rules and the way amounts are shown to people."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+from functools import lru_cache
+
+from babel.numbers import format_currency, list_currencies
+from django.conf import settings
+
+CENT = Decimal("0.01")
+# DecimalField(max_digits=14, decimal_places=2): twelve digits before the point.
+MAX_MONEY = Decimal("999999999999.99")
+
+
+class MoneyError(ValueError):
+    """A value that cannot be an amount of money; the message is meant for people."""
+
+
+def parse_money(value: object, *, allow_zero: bool = False, allow_negative: bool = False) -> Decimal:
+    """A finite Decimal with at most two decimal places and at most twelve digits before the point.
+
+    Floats are refused outright: a float has already lost the cents it claims to hold.
+    """
+    if isinstance(value, float) or isinstance(value, bool):
+        raise MoneyError("Enter an amount such as 1250.00.")
+    if isinstance(value, Decimal):
+        amount = value
+    elif isinstance(value, int | str):
+        try:
+            amount = Decimal(str(value).strip().replace(",", ""))
+        except InvalidOperation:
+            raise MoneyError("Enter an amount such as 1250.00.") from None
+    else:
+        raise MoneyError("Enter an amount such as 1250.00.")
+    if not amount.is_finite():
+        raise MoneyError("Enter an amount such as 1250.00.")
+    if abs(amount) > MAX_MONEY:
+        raise MoneyError("That amount is too large.")
+    if amount.quantize(CENT) != amount:
+        raise MoneyError("Use at most two decimal places.")
+    if amount < 0 and not allow_negative:
+        raise MoneyError("Enter a positive amount.")
+    if amount == 0 and not allow_zero:
+        raise MoneyError("Enter an amount greater than zero.")
+    return amount.quantize(CENT)
+
+
+@lru_cache(maxsize=1)
+def currency_codes() -> frozenset[str]:
+    return frozenset(list_currencies())
+
+
+def is_currency(code: str) -> bool:
+    return code in currency_codes()
+
+
+def format_money(amount: Decimal | None, currency: str) -> str:
+    """"$12,500.00": Babel's currency formatting in the configured locale, from the Decimal."""
+    if amount is None:
+        return ""
+    return format_currency(amount, currency, locale=settings.WALKAWAY_LOCALE)

@@ -1,0 +1,747 @@
+"""Every write Walkaway makes.
+
+Each service is one transaction that locks the deal row it checks, makes the change and writes
+the change's event (rule 6), so the ledger, the deal's running total and its history can never
+disagree. Illegal moves raise a DomainError before anything is written; the transaction rolls
+back anything written before a later check fails.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from . import alerts
+from .erosion import LEVEL_RANK, Assessment, Level, assess
+from .models import (
+    Concession,
+    Deal,
+    DealEvent,
+    ExceptionRequest,
+    FloorChange,
+    Membership,
+    Role,
+    Team,
+)
+from .money import MoneyError, format_money, is_currency, parse_money
+
+TEXT_LIMIT = 2000
+TITLE_LIMIT = 200
+
+# Errors ----------------------------------------------------------------------------------------
+
+
+class DomainError(Exception):
+    """An illegal move. `field` names the form field it belongs next to, when there is one."""
+
+    def __init__(self, message: str, *, field: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+class InvalidValue(DomainError):
+    pass
+
+
+class NotAllowed(DomainError):
+    """The user may not do this to this deal. Views answer 404 so the deal does not leak."""
+
+
+class DealClosed(DomainError):
+    pass
+
+
+class BelowFloor(DomainError):
+    """Rule 3: the amount is greater than the remaining room."""
+
+    def __init__(self, *, shortfall: Decimal, remaining: Decimal, currency: str):
+        self.shortfall = shortfall
+        self.remaining = remaining
+        self.currency = currency
+        super().__init__(
+            f"{format_money(shortfall, currency)} below your walk-away floor", field="amount"
+        )
+
+
+class AlreadyRetracted(DomainError):
+    pass
+
+
+class FloorLocked(DomainError):
+    pass
+
+
+class AlreadyDecided(DomainError):
+    pass
+
+
+class DealChanged(DomainError):
+    """The deal moved on since an exception was asked for; the manager must look again."""
+
+    def __init__(self, message: str, *, conceded: Decimal, floor: Decimal):
+        super().__init__(message)
+        self.conceded = conceded
+        self.floor = floor
+
+
+# Results ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LogResult:
+    concession: Concession
+    created: bool
+    before: Assessment
+    after: Assessment
+
+
+# Helpers ---------------------------------------------------------------------------------------
+
+
+def _money(value, field: str, **kwargs) -> Decimal:
+    try:
+        return parse_money(value, **kwargs)
+    except MoneyError as e:
+        raise InvalidValue(str(e), field=field) from None
+
+
+def _text(value, field: str, *, required: bool, limit: int = TEXT_LIMIT, label: str = "") -> str:
+    if value is None:
+        value = ""
+    if not isinstance(value, str):
+        raise InvalidValue("Enter text.", field=field)
+    # NUL cannot be stored by PostgreSQL; other control characters are kept as typed.
+    if "\x00" in value:
+        raise InvalidValue("This text contains a character that cannot be stored.", field=field)
+    value = value.strip()
+    if required and not value:
+        raise InvalidValue(f"{label or 'This field'} is required.", field=field)
+    if len(value) > limit:
+        raise InvalidValue(f"Keep this under {limit} characters.", field=field)
+    return value
+
+
+def _form_key(value: str | None) -> str | None:
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str) or len(value) > 64 or not value.isprintable():
+        raise InvalidValue("This form has expired; reload the page and try again.")
+    return value
+
+
+def _is_staff(user) -> bool:
+    return bool(user.is_active and (user.is_staff or user.is_superuser))
+
+
+def is_manager_of(user, team_id: int) -> bool:
+    if not user.is_authenticated or not user.is_active:
+        return False
+    if _is_staff(user):
+        return True
+    return Membership.objects.filter(user=user, team_id=team_id, role=Role.MANAGER).exists()
+
+
+def can_act_on(user, deal: Deal) -> bool:
+    """Owners act on their deals; managers of the deal's team on every deal of it."""
+    if not user.is_authenticated or not user.is_active:
+        return False
+    return deal.owner_id == user.pk or is_manager_of(user, deal.team_id)
+
+
+def _lock(deal: Deal | int) -> Deal:
+    pk = deal.pk if isinstance(deal, Deal) else deal
+    return Deal.objects.select_for_update().get(pk=pk)
+
+
+def _require_actor(user, deal: Deal) -> None:
+    if not can_act_on(user, deal):
+        raise NotAllowed("You cannot change this deal.")
+
+
+def _require_manager(user, deal: Deal) -> None:
+    if not is_manager_of(user, deal.team_id):
+        raise NotAllowed("Only a manager of this deal's team can do this.")
+
+
+def _require_open(deal: Deal) -> None:
+    if not deal.is_open:
+        raise DealClosed(f"This deal is {deal.get_status_display().lower()}; it is no longer open.")
+
+
+def _event(
+    deal: Deal,
+    kind: str,
+    actor,
+    summary: str,
+    *,
+    data: dict | None = None,
+    concession: Concession | None = None,
+    exception_request: ExceptionRequest | None = None,
+) -> DealEvent:
+    return DealEvent.objects.create(
+        deal=deal,
+        kind=kind,
+        actor=actor,
+        summary=summary,
+        data=data or {},
+        concession=concession,
+        exception_request=exception_request,
+    )
+
+
+def _m(deal: Deal, amount: Decimal | None) -> str:
+    return format_money(amount, deal.currency)
+
+
+def _set_conceded(deal: Deal, conceded: Decimal, actor) -> tuple[Assessment, Assessment]:
+    """Move the running total, re-level the deal, and record a level change when there is one."""
+    before = deal.assessment()
+    deal.conceded = conceded
+    after = deal.assessment()
+    deal.level = after.level
+    if LEVEL_RANK[after.level] > LEVEL_RANK[Level(deal.peak_level)]:
+        deal.peak_level = after.level
+    deal.save(update_fields=["conceded", "level", "peak_level", "updated_at"])
+    _record_level_change(deal, before, after, actor)
+    return before, after
+
+
+def _record_level_change(deal: Deal, before: Assessment, after: Assessment, actor) -> None:
+    if before.level == after.level:
+        return
+    event = _event(
+        deal,
+        DealEvent.Kind.LEVEL_CHANGED,
+        actor,
+        f"Level changed from {before.level.label} to {after.level.label}.",
+        data={"from": before.level.value, "to": after.level.value},
+    )
+    alerts.level_changed(deal=deal, before=before.level, after=after.level, event=event)
+
+
+# Deals -----------------------------------------------------------------------------------------
+
+
+def deal_create(
+    *,
+    user,
+    team: Team,
+    title: str,
+    customer: str,
+    currency: str,
+    opening_price,
+    floor,
+    cost=None,
+) -> Deal:
+    """Rule 1: a deal is born with its walk-away floor."""
+    if not Membership.objects.filter(user=user, team=team).exists() and not _is_staff(user):
+        raise NotAllowed("You are not a member of this team.")
+    title = _text(title, "title", required=True, limit=TITLE_LIMIT, label="Title")
+    customer = _text(customer, "customer", required=True, limit=TITLE_LIMIT, label="Customer")
+    currency = (currency or "").strip().upper() if isinstance(currency, str) else ""
+    if not is_currency(currency):
+        raise InvalidValue("Choose a currency such as USD or EUR.", field="currency")
+    opening_price = _money(opening_price, "opening_price")
+    floor = _money(floor, "floor", allow_zero=True)
+    if floor >= opening_price:
+        raise InvalidValue("The walk-away floor must be below the opening price.", field="floor")
+    if cost is not None and cost != "":
+        cost = _money(cost, "cost", allow_zero=True)
+    else:
+        cost = None
+    with transaction.atomic():
+        deal = Deal.objects.create(
+            team=team,
+            owner=user,
+            title=title,
+            customer=customer,
+            currency=currency,
+            opening_price=opening_price,
+            floor=floor,
+            cost=cost,
+        )
+        _event(
+            deal,
+            DealEvent.Kind.CREATED,
+            user,
+            f"Deal created: opening price {_m(deal, opening_price)}, "
+            f"walk-away floor {_m(deal, floor)}.",
+            data={"opening_price": str(opening_price), "floor": str(floor), "currency": currency},
+        )
+    return deal
+
+
+# Concessions -----------------------------------------------------------------------------------
+
+
+def _validated_give(kind, amount, description, got_in_return) -> tuple[str, Decimal, str, str]:
+    if kind not in Concession.Kind.values:
+        raise InvalidValue("Choose a kind of concession.", field="kind")
+    amount = _money(amount, "amount")
+    description = _text(description, "description", required=True, label="What you gave")
+    got_in_return = _text(got_in_return, "got_in_return", required=False)
+    return kind, amount, description, got_in_return
+
+
+def concession_log(
+    *,
+    deal: Deal,
+    user,
+    kind: str,
+    amount,
+    description: str,
+    got_in_return: str = "",
+    form_key: str | None = None,
+) -> LogResult:
+    """Log one give (rules 3, 7 and 8). Refuses, with the shortfall, anything below the floor."""
+    kind, amount, description, got_in_return = _validated_give(
+        kind, amount, description, got_in_return
+    )
+    form_key = _form_key(form_key)
+    with transaction.atomic():
+        locked = _lock(deal)
+        _require_actor(user, locked)
+        if form_key is not None:
+            existing = Concession.objects.filter(deal=locked, form_key=form_key).first()
+            if existing is not None:
+                now = locked.assessment()
+                return LogResult(concession=existing, created=False, before=now, after=now)
+        _require_open(locked)
+        current = locked.assessment()
+        if amount > current.remaining:
+            raise BelowFloor(
+                shortfall=amount - current.remaining,
+                remaining=current.remaining,
+                currency=locked.currency,
+            )
+        return _write_concession(
+            locked,
+            user,
+            kind=kind,
+            amount=amount,
+            description=description,
+            got_in_return=got_in_return,
+            form_key=form_key,
+        )
+
+
+def _write_concession(
+    deal: Deal,
+    user,
+    *,
+    kind: str,
+    amount: Decimal,
+    description: str,
+    got_in_return: str,
+    form_key: str | None,
+    created_by=None,
+    exception_request: ExceptionRequest | None = None,
+) -> LogResult:
+    try:
+        with transaction.atomic():
+            concession = Concession.objects.create(
+                deal=deal,
+                kind=kind,
+                amount=amount,
+                description=description,
+                got_in_return=got_in_return,
+                created_by=created_by or user,
+                form_key=form_key,
+                exception_request=exception_request,
+            )
+    except IntegrityError:
+        # Only reachable if a lock was bypassed; the database still refuses the duplicate key.
+        existing = Concession.objects.get(deal=deal, form_key=form_key)
+        now = deal.assessment()
+        return LogResult(concession=existing, created=False, before=now, after=now)
+    got = f" In return: {got_in_return}" if got_in_return else " Nothing in return."
+    approved = " (approved exception)" if exception_request else ""
+    _event(
+        deal,
+        DealEvent.Kind.CONCESSION_LOGGED,
+        user,
+        f"{concession.get_kind_display()} of {_m(deal, amount)}{approved}: {description}.{got}",
+        data={"amount": str(amount), "kind": kind, "has_get": bool(got_in_return)},
+        concession=concession,
+        exception_request=exception_request,
+    )
+    before, after = _set_conceded(deal, deal.conceded + amount, user)
+    return LogResult(concession=concession, created=True, before=before, after=after)
+
+
+def concession_retract(*, concession: Concession, user, reason: str) -> Concession:
+    """Rule 5: undo a give with a new, negative entry linked to it. Once per give."""
+    reason = _text(reason, "reason", required=True, label="Reason")
+    with transaction.atomic():
+        deal = _lock(concession.deal_id)
+        _require_actor(user, deal)
+        original = Concession.objects.get(pk=concession.pk)
+        if original.is_retraction:
+            raise InvalidValue("A retraction cannot itself be retracted.")
+        _require_open(deal)
+        if Concession.objects.filter(retracts=original).exists():
+            raise AlreadyRetracted("This concession has already been retracted.")
+        retraction = Concession.objects.create(
+            deal=deal,
+            kind=original.kind,
+            amount=-original.amount,
+            description=original.description,
+            created_by=user,
+            retracts=original,
+            reason=reason,
+        )
+        _event(
+            deal,
+            DealEvent.Kind.CONCESSION_RETRACTED,
+            user,
+            f"Retracted {original.get_kind_display().lower()} of {_m(deal, original.amount)} "
+            f"({original.description}). Reason: {reason}",
+            data={"amount": str(-original.amount), "retracts": original.pk},
+            concession=retraction,
+        )
+        _set_conceded(deal, deal.conceded - original.amount, user)
+    return retraction
+
+
+# Exceptions ------------------------------------------------------------------------------------
+
+
+def exception_request(
+    *,
+    deal: Deal,
+    user,
+    kind: str,
+    amount,
+    description: str,
+    got_in_return: str = "",
+    note: str = "",
+    form_key: str | None = None,
+) -> ExceptionRequest:
+    """Ask the team's managers for a concession that would cross the floor."""
+    kind, amount, description, got_in_return = _validated_give(
+        kind, amount, description, got_in_return
+    )
+    note = _text(note, "note", required=False)
+    form_key = _form_key(form_key)
+    with transaction.atomic():
+        locked = _lock(deal)
+        _require_actor(user, locked)
+        if form_key is not None:
+            existing = ExceptionRequest.objects.filter(deal=locked, form_key=form_key).first()
+            if existing is not None:
+                return existing
+        _require_open(locked)
+        current = locked.assessment()
+        if amount <= current.remaining:
+            raise InvalidValue(
+                "This concession fits above your floor; log it instead of asking for approval.",
+                field="amount",
+            )
+        request = ExceptionRequest.objects.create(
+            deal=locked,
+            requested_by=user,
+            kind=kind,
+            amount=amount,
+            description=description,
+            got_in_return=got_in_return,
+            note=note,
+            conceded_at_request=locked.conceded,
+            floor_at_request=locked.floor,
+            shortfall=amount - current.remaining,
+            form_key=form_key,
+        )
+        event = _event(
+            locked,
+            DealEvent.Kind.EXCEPTION_REQUESTED,
+            user,
+            f"Asked for approval of {_m(locked, amount)} ({description}), "
+            f"{_m(locked, request.shortfall)} below the walk-away floor."
+            + (f" Note: {note}" if note else ""),
+            data={"amount": str(amount), "shortfall": str(request.shortfall)},
+            exception_request=request,
+        )
+        locked.save(update_fields=["updated_at"])
+        alerts.exception_requested(request=request, event=event)
+    return request
+
+
+def _lock_pending(request: ExceptionRequest, user) -> tuple[Deal, ExceptionRequest]:
+    # Deal first, then the request: the same order as every other writer, so no deadlock.
+    deal = _lock(request.deal_id)
+    _require_manager(user, deal)
+    locked = ExceptionRequest.objects.select_for_update().get(pk=request.pk)
+    if locked.status != ExceptionRequest.Status.PENDING:
+        who = locked.decided_by.get_username() if locked.decided_by else "someone"
+        raise AlreadyDecided(f"This request was already {locked.get_status_display().lower()} by {who}.")
+    return deal, locked
+
+
+def exception_approve(
+    *,
+    exception_request: ExceptionRequest,
+    user,
+    comment: str,
+    seen_conceded: Decimal | None = None,
+    seen_floor: Decimal | None = None,
+) -> Concession:
+    """Rule 4: a manager's approval logs the concession, linked to it, even below the floor.
+
+    The manager decides on the deal as it was shown to them (by default, as it was when the rep
+    asked). If it moved since, nothing is approved and DealChanged says what changed, with the
+    current figures, so the manager can decide again on what is true now.
+    """
+    comment = _text(comment, "comment", required=True, label="Comment")
+    with transaction.atomic():
+        deal, request = _lock_pending(exception_request, user)
+        _require_open(deal)
+        expected_conceded = request.conceded_at_request if seen_conceded is None else seen_conceded
+        expected_floor = request.floor_at_request if seen_floor is None else seen_floor
+        if deal.conceded != expected_conceded or deal.floor != expected_floor:
+            raise DealChanged(
+                _what_changed(deal, request, expected_conceded, expected_floor),
+                conceded=deal.conceded,
+                floor=deal.floor,
+            )
+        request.status = ExceptionRequest.Status.APPROVED
+        request.decided_by = user
+        request.decided_at = timezone.now()
+        request.comment = comment
+        request.save(update_fields=["status", "decided_by", "decided_at", "comment"])
+        event = _event(
+            deal,
+            DealEvent.Kind.EXCEPTION_APPROVED,
+            user,
+            f"Approved the exception for {_m(deal, request.amount)} ({request.description}). "
+            f"Comment: {comment}",
+            data={"amount": str(request.amount)},
+            exception_request=request,
+        )
+        result = _write_concession(
+            deal,
+            user,
+            kind=request.kind,
+            amount=request.amount,
+            description=request.description,
+            got_in_return=request.got_in_return,
+            form_key=None,
+            created_by=request.requested_by,
+            exception_request=request,
+        )
+        alerts.exception_decided(request=request, event=event)
+    return result.concession
+
+
+def _what_changed(deal: Deal, request: ExceptionRequest, conceded: Decimal, floor: Decimal) -> str:
+    parts = []
+    if deal.conceded != conceded:
+        parts.append(f"conceded went from {_m(deal, conceded)} to {_m(deal, deal.conceded)}")
+    if deal.floor != floor:
+        parts.append(f"the floor went from {_m(deal, floor)} to {_m(deal, deal.floor)}")
+    now = deal.assessment()
+    short = request.amount - now.remaining
+    if short > 0:
+        outcome = f"approving it now takes the deal {_m(deal, short)} below the walk-away floor"
+    else:
+        outcome = "it now fits above the walk-away floor"
+    return f"The deal changed since this was asked: {' and '.join(parts)}; {outcome}."
+
+
+def exception_reject(*, exception_request: ExceptionRequest, user, comment: str) -> ExceptionRequest:
+    comment = _text(comment, "comment", required=True, label="Comment")
+    with transaction.atomic():
+        deal, request = _lock_pending(exception_request, user)
+        request.status = ExceptionRequest.Status.REJECTED
+        request.decided_by = user
+        request.decided_at = timezone.now()
+        request.comment = comment
+        request.save(update_fields=["status", "decided_by", "decided_at", "comment"])
+        event = _event(
+            deal,
+            DealEvent.Kind.EXCEPTION_REJECTED,
+            user,
+            f"Rejected the exception for {_m(deal, request.amount)} ({request.description}). "
+            f"Comment: {comment}",
+            data={"amount": str(request.amount)},
+            exception_request=request,
+        )
+        deal.save(update_fields=["updated_at"])
+        alerts.exception_decided(request=request, event=event)
+    return request
+
+
+# Floor -----------------------------------------------------------------------------------------
+
+
+def floor_change(*, deal: Deal, user, new_floor, reason: str = "") -> FloorChange:
+    """Rule 2: the owner may move the floor until the first concession; then only a manager,
+    with a reason. Every change is kept."""
+    new_floor = _money(new_floor, "new_floor", allow_zero=True)
+    with transaction.atomic():
+        locked = _lock(deal)
+        _require_actor(user, locked)
+        _require_open(locked)
+        locked_by_concessions = Concession.objects.filter(deal=locked).exists()
+        if locked_by_concessions:
+            if not is_manager_of(user, locked.team_id):
+                raise FloorLocked(
+                    "The floor is locked once a concession is logged; ask a manager to change it."
+                )
+            reason = _text(reason, "reason", required=True, label="Reason")
+        else:
+            reason = _text(reason, "reason", required=False)
+        if new_floor >= locked.opening_price:
+            raise InvalidValue(
+                "The walk-away floor must be below the opening price "
+                f"({_m(locked, locked.opening_price)}).",
+                field="new_floor",
+            )
+        if new_floor == locked.floor:
+            raise InvalidValue("That is the floor already.", field="new_floor")
+        if new_floor > locked.net:
+            raise InvalidValue(
+                f"The new floor would be above the current net price ({_m(locked, locked.net)}).",
+                field="new_floor",
+            )
+        old_floor = locked.floor
+        before = locked.assessment()
+        change = FloorChange.objects.create(
+            deal=locked, old_floor=old_floor, new_floor=new_floor, changed_by=user, reason=reason
+        )
+        _event(
+            locked,
+            DealEvent.Kind.FLOOR_CHANGED,
+            user,
+            f"Walk-away floor changed from {_m(locked, old_floor)} to {_m(locked, new_floor)}."
+            + (f" Reason: {reason}" if reason else ""),
+            data={"old": str(old_floor), "new": str(new_floor)},
+        )
+        locked.floor = new_floor
+        after = locked.assessment()
+        locked.level = after.level
+        if LEVEL_RANK[after.level] > LEVEL_RANK[Level(locked.peak_level)]:
+            locked.peak_level = after.level
+        locked.save(update_fields=["floor", "level", "peak_level", "updated_at"])
+        _record_level_change(locked, before, after, user)
+    return change
+
+
+# Outcomes --------------------------------------------------------------------------------------
+
+
+def _close(deal: Deal, status: str) -> None:
+    deal.status = status
+    deal.closed_at = timezone.now()
+
+
+def deal_win(*, deal: Deal, user, final_price=None) -> Deal:
+    with transaction.atomic():
+        locked = _lock(deal)
+        _require_actor(user, locked)
+        _require_open(locked)
+        if final_price is None or final_price == "":
+            final = locked.net
+        else:
+            final = _money(final_price, "final_price")
+        if final < locked.floor and not locked.exception_requests.filter(
+            status=ExceptionRequest.Status.APPROVED
+        ).exists():
+            raise InvalidValue(
+                f"A final price below the walk-away floor ({_m(locked, locked.floor)}) "
+                "needs an approved exception.",
+                field="final_price",
+            )
+        locked.final_price = final
+        _close(locked, Deal.Status.WON)
+        locked.save(update_fields=["final_price", "status", "closed_at", "updated_at"])
+        on_terms = ""
+        if locked.came_back and locked.walked_away_net is not None:
+            on_terms = (
+                " Won on our terms." if final >= locked.walked_away_net else " Won below the net we walked away at."
+            )
+        _event(
+            locked,
+            DealEvent.Kind.WON,
+            user,
+            f"Marked won at {_m(locked, final)}.{on_terms}",
+            data={"final_price": str(final)},
+        )
+    return locked
+
+
+def deal_lose(*, deal: Deal, user, reason: str, note: str = "") -> Deal:
+    if reason not in Deal.LostReason.values:
+        raise InvalidValue("Choose a reason.", field="reason")
+    note = _text(note, "note", required=False)
+    with transaction.atomic():
+        locked = _lock(deal)
+        _require_actor(user, locked)
+        _require_open(locked)
+        locked.lost_reason = reason
+        locked.outcome_note = note
+        _close(locked, Deal.Status.LOST)
+        locked.save(update_fields=["lost_reason", "outcome_note", "status", "closed_at", "updated_at"])
+        label = Deal.LostReason(reason).label
+        _event(
+            locked,
+            DealEvent.Kind.LOST,
+            user,
+            f"Marked lost. Reason: {label}." + (f" {note}" if note else ""),
+            data={"reason": reason},
+        )
+    return locked
+
+
+def deal_walk_away(*, deal: Deal, user, reason: str) -> Deal:
+    """Walking away is a first-class outcome; the net at that moment is what a comeback is
+    measured against."""
+    reason = _text(reason, "reason", required=True, label="Reason")
+    with transaction.atomic():
+        locked = _lock(deal)
+        _require_actor(user, locked)
+        _require_open(locked)
+        locked.walked_away_net = locked.net
+        locked.walked_away_at = timezone.now()
+        locked.outcome_note = reason
+        _close(locked, Deal.Status.WALKED_AWAY)
+        locked.save(
+            update_fields=[
+                "walked_away_net",
+                "walked_away_at",
+                "outcome_note",
+                "status",
+                "closed_at",
+                "updated_at",
+            ]
+        )
+        _event(
+            locked,
+            DealEvent.Kind.WALKED_AWAY,
+            user,
+            f"Walked away at a net of {_m(locked, locked.net)}. Reason: {reason}",
+            data={"net": str(locked.net)},
+        )
+    return locked
+
+
+def deal_come_back(*, deal: Deal, user) -> Deal:
+    with transaction.atomic():
+        locked = _lock(deal)
+        _require_actor(user, locked)
+        if locked.status != Deal.Status.WALKED_AWAY:
+            raise DealClosed("Only a deal you walked away from can come back.")
+        locked.status = Deal.Status.OPEN
+        locked.came_back = True
+        locked.closed_at = None
+        locked.save(update_fields=["status", "came_back", "closed_at", "updated_at"])
+        _event(
+            locked,
+            DealEvent.Kind.CAME_BACK,
+            user,
+            f"Customer came back; we had walked away at {_m(locked, locked.walked_away_net)}.",
+            data={"walked_away_net": str(locked.walked_away_net)},
+        )
+    return locked

@@ -1,0 +1,19 @@
+"""Production settings with the two things a test process cannot have: a real secret and https.
+
+Everything else (DEBUG off, secure cookies, strict security headers) stays as in production, so
+the suite exercises the configuration that ships.
+"""
+
+import os
+
+os.environ.setdefault("SECRET_KEY", "tests-only-not-a-secret-0123456789-abcdefghijklmnopqrstuvwxyz")
+os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
+
+from walkaway.settings import *  # noqa: E402, F403
+
+# The manifest only exists after collectstatic; tests serve static files straight from the finders.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -72,6 +72,11 @@ class Assessment:
         return int(self.room_used.quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
     @property
+    def meter_fill(self) -> Decimal:
+        """How much of the gauge to fill: room used held between 0 and 100, for drawing only."""
+        return min(max(self.room_used, ZERO), HUNDRED).quantize(Decimal("0.1"))
+
+    @property
     def shortfall(self) -> Decimal:
         """How far below the floor the net sits (0 when at or above it)."""
         return max(-self.remaining, ZERO)

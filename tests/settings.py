@@ -17,3 +17,6 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# No collectstatic in tests: WhiteNoise would warn about the missing folder on every request.
+STATIC_ROOT = None
+WHITENOISE_USE_FINDERS = True

@@ -1,0 +1,169 @@
+"""The waterfall chart, drawn on the server as SVG from Decimal values.
+
+No chart library and no float: coordinates are Decimals rounded to a tenth of a unit for the
+SVG, labels are money formatted from the exact amounts. A deal with hundreds of concessions
+still draws a readable chart on a phone: only the most recent steps are drawn one by one, the
+earlier ones as a single "earlier" step.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+
+from .models import Concession, Deal
+from .money import format_money
+
+WIDTH = Decimal(480)
+HEIGHT = Decimal(260)
+TOP = Decimal(28)
+BOTTOM = Decimal(36)
+SIDE = Decimal(8)
+MAX_STEPS = 8
+BAR_SHARE = Decimal("0.7")
+TENTH = Decimal("0.1")
+
+
+def _c(value: Decimal) -> str:
+    """An SVG coordinate: a tenth of a unit is finer than any screen shows."""
+    return str(value.quantize(TENTH, rounding=ROUND_HALF_UP))
+
+
+@dataclass(frozen=True)
+class Bar:
+    x: str
+    y: str
+    width: str
+    height: str
+    label_x: str
+    label_y: str
+    kind: str  # "total", "give", "take-back"
+    axis_label: str
+    value_label: str
+    title: str
+
+
+@dataclass(frozen=True)
+class Chart:
+    width: str
+    height: str
+    bars: list[Bar]
+    floor_y: str
+    floor_label: str
+    floor_label_y: str
+    description: str
+
+
+def waterfall(deal: Deal, concessions: Sequence[Concession]) -> Chart:
+    """`concessions` oldest first; retractions step back up."""
+    steps: list[tuple[str, Decimal, str]] = []  # (axis label, amount, title)
+    earlier = list(concessions[:-MAX_STEPS]) if len(concessions) > MAX_STEPS else []
+    recent = list(concessions[-MAX_STEPS:])
+    if earlier:
+        total = sum((c.amount for c in earlier), Decimal(0))
+        steps.append(
+            ("Earlier", total, f"{len(earlier)} earlier concessions: {_money(deal, total)}")
+        )
+    first_number = len(earlier) + 1
+    for offset, c in enumerate(recent):
+        verb = "Retraction" if c.is_retraction else c.get_kind_display()
+        steps.append(
+            (
+                str(first_number + offset),
+                c.amount,
+                f"{first_number + offset}. {verb}: {_money(deal, c.amount)}, {c.description}",
+            )
+        )
+
+    running = [deal.opening_price]
+    for _, amount, _ in steps:
+        running.append(running[-1] - amount)
+    net = running[-1]
+    high = max(running)
+    low = min([*running, deal.floor])
+    span = high - low
+    # Start the axis below the lowest value so the smallest bar is still a visible bar.
+    axis_min = max(low - span / 3, Decimal(0))
+    plot_height = HEIGHT - TOP - BOTTOM
+    scale = plot_height / (high - axis_min)
+
+    def y(value: Decimal) -> Decimal:
+        return TOP + (high - value) * scale
+
+    slots = len(steps) + 2
+    slot = (WIDTH - 2 * SIDE) / slots
+    bar_width = slot * BAR_SHARE
+    baseline = y(axis_min)
+
+    def bar(index: int, top_value: Decimal, bottom_value: Decimal, **kw) -> Bar:
+        x = SIDE + slot * index + (slot - bar_width) / 2
+        top, bottom = y(max(top_value, bottom_value)), y(min(top_value, bottom_value))
+        height = max(bottom - top, Decimal(1))
+        return Bar(
+            x=_c(x),
+            y=_c(top),
+            width=_c(bar_width),
+            height=_c(height),
+            label_x=_c(x + bar_width / 2),
+            label_y=_c(top - 6),
+            **kw,
+        )
+
+    bars = [
+        bar(
+            0,
+            deal.opening_price,
+            axis_min,
+            kind="total",
+            axis_label="Opening",
+            value_label=_money(deal, deal.opening_price),
+            title=f"Opening price: {_money(deal, deal.opening_price)}",
+        )
+    ]
+    for i, (axis_label, amount, title) in enumerate(steps, start=1):
+        bars.append(
+            bar(
+                i,
+                running[i - 1],
+                running[i],
+                kind="give" if amount > 0 else "take-back",
+                axis_label=axis_label,
+                value_label="",
+                title=title,
+            )
+        )
+    bars.append(
+        bar(
+            slots - 1,
+            net,
+            axis_min,
+            kind="total",
+            axis_label="Net",
+            value_label=_money(deal, net),
+            title=f"Net: {_money(deal, net)}",
+        )
+    )
+    floor_y = y(deal.floor)
+    count = sum(1 for c in concessions if not c.is_retraction)
+    retractions = len(concessions) - count
+    description = (
+        f"Opening price {_money(deal, deal.opening_price)}; "
+        f"{count} concession{'s' if count != 1 else ''}"
+        + (f" and {retractions} retraction{'s' if retractions != 1 else ''}" if retractions else "")
+        + f" totalling {_money(deal, deal.conceded)}; net {_money(deal, net)}; "
+        f"walk-away floor {_money(deal, deal.floor)}."
+    )
+    return Chart(
+        width=_c(WIDTH),
+        height=_c(HEIGHT),
+        bars=bars,
+        floor_y=_c(floor_y),
+        floor_label=f"Floor {_money(deal, deal.floor)}",
+        floor_label_y=_c(min(floor_y + 16, baseline - 4)),
+        description=description,
+    )
+
+
+def _money(deal: Deal, amount: Decimal) -> str:
+    return format_money(amount, deal.currency)

@@ -1,0 +1,211 @@
+"""Forms: the shape of what people type. The rules themselves live in the services; the forms
+only turn text into values and carry the services' messages back next to the right field."""
+
+from __future__ import annotations
+
+import uuid
+
+from django import forms
+from django.conf import settings
+
+from .erosion import Level
+from .models import ConcessionKind, DealStatus, LostReason
+from .money import MoneyError, currency_codes, parse_money
+from .services import TEXT_LIMIT, TITLE_LIMIT, DomainError
+
+COMMON_CURRENCIES = ["USD", "EUR", "GBP", "CAD", "AUD", "CHF", "JPY", "SEK", "NOK", "DKK"]
+
+
+class MoneyField(forms.CharField):
+    """Money as typed ("12,500.00"), parsed to a Decimal by the same rules the services use."""
+
+    def __init__(self, *, allow_zero: bool = False, **kwargs):
+        self.allow_zero = allow_zero
+        super().__init__(**kwargs)
+
+    def widget_attrs(self, widget):
+        attrs = super().widget_attrs(widget)
+        attrs.update({"inputmode": "decimal", "autocomplete": "off"})
+        return attrs
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        if value in self.empty_values:
+            return None
+        if len(value) > 40:
+            raise forms.ValidationError("That amount is too large.")
+        try:
+            return parse_money(value, allow_zero=self.allow_zero)
+        except MoneyError as e:
+            raise forms.ValidationError(str(e)) from None
+
+
+class TextField(forms.CharField):
+    """Any text at all, "<" and ">" included; NUL is refused because no database stores it."""
+
+    def __init__(self, *, limit: int = TEXT_LIMIT, **kwargs):
+        super().__init__(max_length=limit, **kwargs)
+
+    def validate(self, value):
+        super().validate(value)
+        if "\x00" in (value or ""):
+            raise forms.ValidationError("This text contains a character that cannot be stored.")
+
+
+class DomainForm(forms.Form):
+    """A form that can show a service's DomainError next to the field it concerns, and that
+    ties each input to its help and errors for screen readers.
+
+    Several forms share a page, so each form class gets its own id prefix (`id_prefix`).
+    """
+
+    id_prefix = "id"
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", f"{self.id_prefix}_%s")
+        super().__init__(*args, **kwargs)
+        self._describe()
+
+    def full_clean(self):
+        super().full_clean()
+        self._describe()
+
+    def add_error(self, field, error):
+        super().add_error(field, error)
+        self._describe()
+
+    def add_domain_error(self, error: DomainError) -> None:
+        field = error.field if error.field in self.fields else None
+        self.add_error(field, error.message)
+
+    def _describe(self) -> None:
+        errors = getattr(self, "_errors", None) or {}
+        for name, field in self.fields.items():
+            auto_id = self[name].auto_id
+            ids = []
+            if name in errors:
+                ids.append(f"{auto_id}-error")
+                field.widget.attrs["aria-invalid"] = "true"
+            else:
+                field.widget.attrs.pop("aria-invalid", None)
+            if field.help_text:
+                ids.append(f"{auto_id}-help")
+            if ids:
+                field.widget.attrs["aria-describedby"] = " ".join(ids)
+            else:
+                field.widget.attrs.pop("aria-describedby", None)
+
+
+def _currency_choices():
+    rest = sorted(currency_codes() - set(COMMON_CURRENCIES))
+    return [(c, c) for c in COMMON_CURRENCIES + rest]
+
+
+class DealForm(DomainForm):
+    title = TextField(label="Title", limit=TITLE_LIMIT)
+    customer = TextField(label="Customer", limit=TITLE_LIMIT)
+    team = forms.ChoiceField(label="Team", required=False)
+    currency = forms.ChoiceField(label="Currency", choices=())
+    opening_price = MoneyField(label="Opening price")
+    floor = MoneyField(
+        label="Walk-away floor",
+        allow_zero=True,
+        help_text="The lowest net price you will accept. Decide it now, before you talk price.",
+    )
+    cost = MoneyField(
+        label="Cost to deliver", allow_zero=True, required=False, help_text="Optional; shows margin."
+    )
+
+    def __init__(self, *args, teams=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.teams = list(teams)
+        self.fields["team"].choices = [(str(t.pk), t.name) for t in self.teams]
+        self.fields["currency"].choices = _currency_choices()
+        self.fields["currency"].initial = settings.WALKAWAY_DEFAULT_CURRENCY
+        if len(self.teams) <= 1:
+            self.fields["team"].widget = forms.HiddenInput()
+
+    def clean_team(self):
+        value = self.cleaned_data.get("team")
+        by_pk = {str(t.pk): t for t in self.teams}
+        if not self.teams:
+            raise forms.ValidationError("You are not in a team yet; ask an administrator.")
+        if not value and len(self.teams) == 1:
+            return self.teams[0]
+        if value not in by_pk:
+            raise forms.ValidationError("Choose one of your teams.")
+        return by_pk[value]
+
+    def clean(self):
+        data = super().clean()
+        opening, floor = data.get("opening_price"), data.get("floor")
+        if opening is not None and floor is not None and floor >= opening:
+            self.add_error("floor", "The walk-away floor must be below the opening price.")
+        return data
+
+
+def new_form_key() -> str:
+    return uuid.uuid4().hex
+
+
+class ConcessionForm(DomainForm):
+    kind = forms.ChoiceField(label="Kind", choices=ConcessionKind.choices)
+    amount = MoneyField(label="Amount")
+    description = TextField(label="What you gave")
+    got_in_return = TextField(
+        label="What you got in return",
+        required=False,
+        help_text="A longer contract, a bigger order, a faster signature, a reference…",
+    )
+    # The one-time key (rule 8): a resubmitted form carries the same key and logs nothing new.
+    form_key = forms.CharField(widget=forms.HiddenInput, max_length=64, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not self.is_bound:
+            self.initial.setdefault("form_key", new_form_key())
+
+
+class ExceptionRequestForm(ConcessionForm):
+    id_prefix = "id_exception"
+    note = TextField(label="Note for your manager", required=False)
+
+
+class RetractForm(DomainForm):
+    id_prefix = "id_retract"
+    reason = TextField(label="Reason")
+
+
+class WinForm(DomainForm):
+    id_prefix = "id_win"
+    final_price = MoneyField(
+        label="Final price", required=False, help_text="Leave empty to use the current net."
+    )
+
+
+class LoseForm(DomainForm):
+    id_prefix = "id_lose"
+    reason = forms.ChoiceField(label="Reason", choices=[("", "Choose…"), *LostReason.choices])
+    note = TextField(label="Note", required=False)
+
+
+class WalkAwayForm(DomainForm):
+    id_prefix = "id_walk"
+    reason = TextField(label="Reason")
+
+
+class FloorForm(DomainForm):
+    id_prefix = "id_floor"
+    new_floor = MoneyField(label="New floor", allow_zero=True)
+    reason = TextField(label="Reason", required=False)
+
+
+class DealFilterForm(forms.Form):
+    """The deals list's filters; unknown values are ignored rather than shown as errors."""
+
+    status = forms.ChoiceField(
+        label="Status", required=False, choices=[("", "Any status"), *DealStatus.choices]
+    )
+    level = forms.ChoiceField(
+        label="Level", required=False, choices=[("", "Any level"), *Level.choices]
+    )

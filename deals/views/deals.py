@@ -1,0 +1,488 @@
+"""The rep's negotiation desk: the deals list, a new deal, and the deal page with its actions.
+
+Every deal page action answers the same way: with htmx, one response that updates every part
+of the desk (gauge, status, form, list, chart, history, outcome) out of band; without it, a
+redirect back to the page. Errors re-render the form that caused them, with 422 for bad input
+and 409 when the deal itself says no (the floor, a closed deal).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import reswap, retarget
+
+from .. import erosion, services
+from ..charts import waterfall
+from ..forms import (
+    ConcessionForm,
+    DealFilterForm,
+    DealForm,
+    ExceptionRequestForm,
+    FloorForm,
+    LoseForm,
+    RetractForm,
+    WalkAwayForm,
+    WinForm,
+)
+from ..models import Concession, Deal, DealEvent, ExceptionRequest, Team
+from ..money import MoneyError, format_money, parse_money
+
+DETAIL = "deals/deal_detail.html"
+
+# Deals list -------------------------------------------------------------------------------------
+
+
+@require_GET
+def deal_list(request):
+    filters = DealFilterForm(request.GET or None)
+    deals = Deal.objects.visible_to(request.user).select_related("owner")
+    if filters.is_valid():
+        if filters.cleaned_data["status"]:
+            deals = deals.filter(status=filters.cleaned_data["status"])
+        if filters.cleaned_data["level"]:
+            deals = deals.filter(level=filters.cleaned_data["level"])
+    deals = deals.order_by("-updated_at", "-id")
+    page = Paginator(deals, _per_page()).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "nav": "deals",
+        "filters": filters,
+        "page": page,
+        "rows": [_row(d) for d in page.object_list],
+        "query": query.urlencode(),
+        "can_create": _teams_for(request.user).exists(),
+    }
+    template = "deals/deal_list.html" + ("#deal-table" if request.htmx else "")
+    return TemplateResponse(request, template, context)
+
+
+def _per_page() -> int:
+    return settings.WALKAWAY_DEALS_PER_PAGE
+
+
+@dataclass(frozen=True)
+class DealRow:
+    deal: Deal
+    assessment: erosion.Assessment
+
+
+def _row(deal: Deal) -> DealRow:
+    return DealRow(deal=deal, assessment=deal.assessment())
+
+
+def _teams_for(user):
+    if user.is_staff:
+        return Team.objects.all()
+    return Team.objects.filter(memberships__user=user).distinct()
+
+
+# New deal ---------------------------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+def deal_create(request):
+    teams = list(_teams_for(request.user))
+    form = DealForm(request.POST or None, teams=teams)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                deal = services.deal_create(
+                    user=request.user,
+                    team=data["team"],
+                    title=data["title"],
+                    customer=data["customer"],
+                    currency=data["currency"],
+                    opening_price=data["opening_price"],
+                    floor=data["floor"],
+                    cost=data["cost"],
+                )
+            except services.DomainError as e:
+                form.add_domain_error(e)
+            else:
+                messages.success(request, "Deal created. Your walk-away floor is set.")
+                url = reverse("deal_detail", args=[deal.pk])
+                if request.htmx:
+                    response = HttpResponse(status=204)
+                    response["HX-Redirect"] = url
+                    return response
+                return redirect(url)
+        status = 422
+    template = "deals/deal_form.html" + ("#deal-form" if request.htmx else "")
+    return TemplateResponse(
+        request, template, {"form": form, "nav": "deals", "no_team": not teams}, status=status
+    )
+
+
+# Deal page --------------------------------------------------------------------------------------
+
+
+def _visible_deal(request, pk: int) -> Deal:
+    return get_object_or_404(
+        Deal.objects.visible_to(request.user).select_related("owner", "team"), pk=pk
+    )
+
+
+@dataclass
+class Forms:
+    """The desk's forms; a bound one replaces its blank twin when it comes back with errors."""
+
+    concession: ConcessionForm | None = None
+    exception: ExceptionRequestForm | None = None
+    win: WinForm | None = None
+    lose: LoseForm | None = None
+    walk_away: WalkAwayForm | None = None
+    floor: FloorForm | None = None
+    retract: RetractForm | None = None
+    retract_pk: int | None = None
+
+
+def _desk(request, deal: Deal, forms: Forms | None = None, **extra) -> dict:
+    """Everything the deal page shows, in a fixed number of queries whatever the deal's size."""
+    forms = forms or Forms()
+    user = request.user
+    concessions = list(
+        Concession.objects.filter(deal=deal)
+        .select_related("created_by", "retraction", "exception_request")
+        .order_by("-id")
+    )
+    events = list(
+        DealEvent.objects.filter(deal=deal)
+        .select_related("actor", "exception_request")
+        .order_by("-id")
+    )
+    requests = list(
+        ExceptionRequest.objects.filter(deal=deal)
+        .select_related("requested_by", "decided_by")
+        .order_by("-id")
+    )
+    is_manager = services.is_manager_of(user, deal.team_id)
+    can_act = deal.owner_id == user.pk or is_manager
+    assessment = deal.assessment()
+    # The coach looks at gives that still stand, oldest first; retractions are not gives.
+    gives = [
+        erosion.Give(amount=c.amount, has_get=c.has_get)
+        for c in reversed(concessions)
+        if not c.is_retraction and not _is_retracted(c)
+    ]
+    floor_locked = bool(concessions)
+    return {
+        "nav": "deals",
+        "deal": deal,
+        "a": assessment,
+        "concessions": concessions,
+        "events": events,
+        "pending": [r for r in requests if r.status == ExceptionRequest.Status.PENDING],
+        "nudges": erosion.nudges(gives) if deal.is_open else [],
+        "chart": waterfall(deal, list(reversed(concessions))),
+        "can_act": can_act,
+        "is_manager": is_manager,
+        "can_change_floor": can_act and deal.is_open and (is_manager or not floor_locked),
+        "floor_locked": floor_locked,
+        "concession_form": forms.concession or ConcessionForm(),
+        "exception_form": forms.exception,
+        "win_form": forms.win or WinForm(),
+        "lose_form": forms.lose or LoseForm(),
+        "walk_away_form": forms.walk_away or WalkAwayForm(),
+        "floor_form": forms.floor or FloorForm(),
+        "retract_form": forms.retract,
+        "retract_pk": forms.retract_pk,
+        "has_margin": deal.cost is not None,
+        "margin": erosion.margin(deal.net, deal.cost),
+        **extra,
+    }
+
+
+def _is_retracted(concession: Concession) -> bool:
+    try:
+        return concession.retraction is not None
+    except Concession.retraction.RelatedObjectDoesNotExist:
+        return False
+
+
+@require_GET
+def deal_detail(request, pk: int):
+    deal = _visible_deal(request, pk)
+    template = DETAIL + ("#gauge" if request.htmx else "")
+    return TemplateResponse(request, template, _desk(request, deal))
+
+
+@require_GET
+def concession_preview(request, pk: int):
+    """The "what if" while the amount is typed: a pure calculation, nothing is written."""
+    deal = _visible_deal(request, pk)
+    raw = request.GET.get("amount", "")
+    preview, problem = None, ""
+    if raw.strip():
+        try:
+            amount = parse_money(raw[:40])
+        except MoneyError as e:
+            problem = str(e)
+        else:
+            preview = erosion.preview(
+                opening_price=deal.opening_price,
+                floor=deal.floor,
+                conceded=deal.conceded,
+                amount=amount,
+            )
+    extra = {"preview": preview, "preview_problem": problem}
+    if request.htmx:
+        return TemplateResponse(request, DETAIL + "#preview", {"deal": deal, **extra})
+    form = ConcessionForm(initial={"amount": raw[:40]})
+    return TemplateResponse(request, DETAIL, _desk(request, deal, Forms(concession=form), **extra))
+
+
+def _updated(request, deal: Deal, message: str, **extra) -> HttpResponse:
+    """A change went through: htmx gets the whole desk out of band, a browser a redirect."""
+    if request.htmx:
+        deal.refresh_from_db()
+        context = _desk(request, deal, flash=message, **extra)
+        response = TemplateResponse(request, DETAIL + "#desk-update", context)
+        # Whichever form was sent, the concession panel is the main swap; the rest is out of band.
+        return reswap(retarget(response, "#concession-panel"), "outerHTML")
+    messages.success(request, message)
+    return redirect("deal_detail", pk=deal.pk)
+
+
+def _refused(request, deal: Deal, forms: Forms, partial: str, *, status: int, **extra):
+    """Show the form again with what went wrong, where it went wrong."""
+    context = _desk(request, deal, forms, **extra)
+    if request.htmx:
+        response = TemplateResponse(request, f"{DETAIL}#{partial}", context, status=status)
+        return reswap(retarget(response, f"#{partial}"), "outerHTML")
+    return TemplateResponse(request, DETAIL, context, status=status)
+
+
+def _status_for(error: services.DomainError) -> int:
+    return 422 if isinstance(error, services.InvalidValue) else 409
+
+
+@require_POST
+def concession_log(request, pk: int):
+    deal = _visible_deal(request, pk)
+    form = ConcessionForm(request.POST)
+    if not form.is_valid():
+        return _refused(request, deal, Forms(concession=form), "concession-panel", status=422)
+    data = form.cleaned_data
+    try:
+        result = services.concession_log(
+            deal=deal,
+            user=request.user,
+            kind=data["kind"],
+            amount=data["amount"],
+            description=data["description"],
+            got_in_return=data["got_in_return"],
+            form_key=data["form_key"] or None,
+        )
+    except services.NotAllowed:
+        raise _not_found() from None
+    except services.BelowFloor as e:
+        deal.refresh_from_db()
+        exception_form = ExceptionRequestForm(initial={**data, "form_key": data["form_key"]})
+        return _refused(
+            request,
+            deal,
+            Forms(concession=form, exception=exception_form),
+            "concession-panel",
+            status=409,
+            refusal=e,
+            walk_away_reason=(
+                f"The customer wanted {data['description']} "
+                f"({format_money(data['amount'], deal.currency)}), "
+                f"{format_money(e.shortfall, deal.currency)} below our walk-away floor."
+            ),
+        )
+    except services.DomainError as e:
+        form.add_domain_error(e)
+        return _refused(
+            request, deal, Forms(concession=form), "concession-panel", status=_status_for(e)
+        )
+    after = result.after
+    message = (
+        f"Logged {format_money(data['amount'], deal.currency)}. "
+        f"{after.level.label}: {format_money(after.remaining, deal.currency)} "
+        "left before your floor."
+    )
+    if not result.created:
+        message = "That concession was already logged; nothing was added."
+    return _updated(request, deal, message, focus_amount=True)
+
+
+def _not_found() -> Http404:
+    return Http404("No deal here.")
+
+
+@require_POST
+def exception_request(request, pk: int):
+    deal = _visible_deal(request, pk)
+    form = ExceptionRequestForm(request.POST)
+    if not form.is_valid():
+        return _refused(
+            request, deal, Forms(exception=form), "concession-panel", status=422, refusal=True
+        )
+    data = form.cleaned_data
+    try:
+        services.exception_request(
+            deal=deal,
+            user=request.user,
+            kind=data["kind"],
+            amount=data["amount"],
+            description=data["description"],
+            got_in_return=data["got_in_return"],
+            note=data["note"],
+            form_key=data["form_key"] or None,
+        )
+    except services.NotAllowed:
+        raise _not_found() from None
+    except services.DomainError as e:
+        form.add_domain_error(e)
+        return _refused(
+            request,
+            deal,
+            Forms(exception=form),
+            "concession-panel",
+            status=_status_for(e),
+            refusal=True,
+        )
+    return _updated(request, deal, "Sent to your manager for approval.")
+
+
+@require_http_methods(["GET", "POST"])
+def concession_retract(request, pk: int, concession_pk: int):
+    deal = _visible_deal(request, pk)
+    concession = get_object_or_404(
+        Concession.objects.select_related("created_by"), pk=concession_pk, deal=deal
+    )
+    if request.method == "GET":
+        form = RetractForm(auto_id=_retract_id(concession))
+        context = {"deal": deal, "concession": concession, "form": form, "nav": "deals"}
+        template = "deals/concession_retract.html" + ("#retract-form" if request.htmx else "")
+        return TemplateResponse(request, template, context)
+    form = RetractForm(request.POST, auto_id=_retract_id(concession))
+    error = None
+    if form.is_valid():
+        try:
+            services.concession_retract(
+                concession=concession, user=request.user, reason=form.cleaned_data["reason"]
+            )
+        except services.NotAllowed:
+            raise _not_found() from None
+        except services.DomainError as e:
+            form.add_domain_error(e)
+            error = e
+        else:
+            return _updated(
+                request,
+                deal,
+                f"Retracted {format_money(concession.amount, deal.currency)}.",
+            )
+    status = _status_for(error) if error else 422
+    context = {"deal": deal, "concession": concession, "form": form, "nav": "deals"}
+    template = "deals/concession_retract.html"
+    if request.htmx:
+        response = TemplateResponse(request, template + "#retract-form", context, status=status)
+        return reswap(retarget(response, f"#retract-slot-{concession.pk}"), "innerHTML")
+    return TemplateResponse(request, template, context, status=status)
+
+
+def _retract_id(concession: Concession) -> str:
+    # Several retract forms can be open on one page; each needs its own ids.
+    return f"id_retract{concession.pk}_%s"
+
+
+@require_http_methods(["GET", "POST"])
+def floor_change(request, pk: int):
+    deal = _visible_deal(request, pk)
+    if request.method == "GET":
+        return TemplateResponse(
+            request, DETAIL + ("#floor-panel" if request.htmx else ""), _desk(request, deal)
+        )
+    form = FloorForm(request.POST)
+    if form.is_valid():
+        try:
+            services.floor_change(
+                deal=deal,
+                user=request.user,
+                new_floor=form.cleaned_data["new_floor"],
+                reason=form.cleaned_data["reason"],
+            )
+        except services.NotAllowed:
+            raise _not_found() from None
+        except services.DomainError as e:
+            form.add_domain_error(e)
+            return _refused(
+                request, deal, Forms(floor=form), "floor-panel", status=_status_for(e)
+            )
+        deal.refresh_from_db()
+        return _updated(
+            request, deal, f"Walk-away floor is now {format_money(deal.floor, deal.currency)}."
+        )
+    return _refused(request, deal, Forms(floor=form), "floor-panel", status=422)
+
+
+def _outcome(request, pk: int, form_class, field: str, act):
+    """The outcome forms differ only in their form and the service they call."""
+    deal = _visible_deal(request, pk)
+    form = form_class(request.POST)
+    if form.is_valid():
+        try:
+            message = act(deal, form.cleaned_data)
+        except services.NotAllowed:
+            raise _not_found() from None
+        except services.DomainError as e:
+            form.add_domain_error(e)
+            return _refused(
+                request, deal, Forms(**{field: form}), "outcome", status=_status_for(e)
+            )
+        return _updated(request, deal, message)
+    return _refused(request, deal, Forms(**{field: form}), "outcome", status=422)
+
+
+@require_POST
+def deal_win(request, pk: int):
+    def act(deal, data):
+        won = services.deal_win(deal=deal, user=request.user, final_price=data["final_price"])
+        return f"Marked won at {format_money(won.final_price, won.currency)}."
+
+    return _outcome(request, pk, WinForm, "win", act)
+
+
+@require_POST
+def deal_lose(request, pk: int):
+    def act(deal, data):
+        services.deal_lose(deal=deal, user=request.user, reason=data["reason"], note=data["note"])
+        return "Marked lost."
+
+    return _outcome(request, pk, LoseForm, "lose", act)
+
+
+@require_POST
+def deal_walk_away(request, pk: int):
+    def act(deal, data):
+        services.deal_walk_away(deal=deal, user=request.user, reason=data["reason"])
+        return "You walked away. If the customer comes back, it will be on your terms."
+
+    return _outcome(request, pk, WalkAwayForm, "walk_away", act)
+
+
+@require_POST
+def deal_come_back(request, pk: int):
+    deal = _visible_deal(request, pk)
+    try:
+        services.deal_come_back(deal=deal, user=request.user)
+    except services.NotAllowed:
+        raise _not_found() from None
+    except services.DomainError as e:
+        return _refused(request, deal, Forms(), "outcome", status=409, outcome_error=e.message)
+    return _updated(request, deal, "The customer came back. The deal is open again.")

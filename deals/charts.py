@@ -51,6 +51,7 @@ class Chart:
     bars: list[Bar]
     floor_y: str
     floor_label: str
+    floor_label_x: str
     floor_label_y: str
     description: str
 
@@ -160,7 +161,9 @@ def waterfall(deal: Deal, concessions: Sequence[Concession]) -> Chart:
         bars=bars,
         floor_y=_c(floor_y),
         floor_label=f"Floor {_money(deal, deal.floor)}",
-        floor_label_y=_c(min(floor_y + 16, baseline - 4)),
+        floor_label_x=_c(WIDTH / 2),
+        # Above the line when there is room, below it otherwise; never off the chart.
+        floor_label_y=_c(floor_y - 6 if floor_y - 6 > TOP else min(floor_y + 16, baseline - 4)),
         description=description,
     )
 

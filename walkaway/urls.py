@@ -8,3 +8,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("deals.urls")),
 ]
+
+handler400 = "walkaway.errors.bad_request"
+handler403 = "walkaway.errors.permission_denied"
+handler404 = "walkaway.errors.page_not_found"
+handler500 = "walkaway.errors.server_error"

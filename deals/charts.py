@@ -56,17 +56,22 @@ class Chart:
     description: str
 
 
-def waterfall(deal: Deal, concessions: Sequence[Concession]) -> Chart:
-    """`concessions` oldest first; retractions step back up."""
+def waterfall(
+    deal: Deal, concessions: Sequence[Concession], *, total_count: int | None = None
+) -> Chart:
+    """`concessions`: the most recent entries of the ledger, oldest first (retractions step back
+    up). `total_count` is the size of the whole ledger; whatever came before the given entries
+    is drawn as one "Earlier" step, worth the deal's running total minus the entries given."""
+    total_count = len(concessions) if total_count is None else total_count
     steps: list[tuple[str, Decimal, str]] = []  # (axis label, amount, title)
-    earlier = list(concessions[:-MAX_STEPS]) if len(concessions) > MAX_STEPS else []
     recent = list(concessions[-MAX_STEPS:])
-    if earlier:
-        total = sum((c.amount for c in earlier), Decimal(0))
+    earlier_count = total_count - len(recent)
+    if earlier_count > 0:
+        total = deal.conceded - sum((c.amount for c in recent), Decimal(0))
         steps.append(
-            ("Earlier", total, f"{len(earlier)} earlier concessions: {_money(deal, total)}")
+            ("Earlier", total, f"{earlier_count} earlier entries: {_money(deal, total)}")
         )
-    first_number = len(earlier) + 1
+    first_number = earlier_count + 1
     for offset, c in enumerate(recent):
         verb = "Retraction" if c.is_retraction else c.get_kind_display()
         steps.append(
@@ -146,13 +151,10 @@ def waterfall(deal: Deal, concessions: Sequence[Concession]) -> Chart:
         )
     )
     floor_y = y(deal.floor)
-    count = sum(1 for c in concessions if not c.is_retraction)
-    retractions = len(concessions) - count
     description = (
         f"Opening price {_money(deal, deal.opening_price)}; "
-        f"{count} concession{'s' if count != 1 else ''}"
-        + (f" and {retractions} retraction{'s' if retractions != 1 else ''}" if retractions else "")
-        + f" totalling {_money(deal, deal.conceded)}; net {_money(deal, net)}; "
+        f"{total_count} entr{'ies' if total_count != 1 else 'y'} in the ledger"
+        f" totalling {_money(deal, deal.conceded)}; net {_money(deal, net)}; "
         f"walk-away floor {_money(deal, deal.floor)}."
     )
     return Chart(

@@ -255,6 +255,12 @@ WALKAWAY_DEFAULT_CURRENCY = env_str("WALKAWAY_DEFAULT_CURRENCY", "USD").upper()
 WALKAWAY_LOCALE = env_str("WALKAWAY_LOCALE", "en_US")
 WALKAWAY_DEALS_PER_PAGE = env_int("WALKAWAY_DEALS_PER_PAGE", 25)
 
+# Benchmark mode (`make bench` only): adds the baseline view and a per-request query count
+# header. Never set in production.
+WALKAWAY_BENCH = env_bool("WALKAWAY_BENCH", False)
+if WALKAWAY_BENCH:
+    MIDDLEWARE.insert(0, "bench.middleware.QueryCountMiddleware")
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

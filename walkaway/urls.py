@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
@@ -8,6 +9,9 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("deals.urls")),
 ]
+
+if settings.WALKAWAY_BENCH:
+    urlpatterns += [path("bench/", include("bench.urls"))]
 
 handler400 = "walkaway.errors.bad_request"
 handler403 = "walkaway.errors.permission_denied"

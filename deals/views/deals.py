@@ -148,24 +148,33 @@ class Forms:
     retract_pk: int | None = None
 
 
+# A phone shows the latest entries; "Show all" opens the whole ledger and history.
+RECENT = 20
+
+
 def _desk(request, deal: Deal, forms: Forms | None = None, **extra) -> dict:
-    """Everything the deal page shows, in a fixed number of queries whatever the deal's size."""
+    """Everything the deal page shows, in a fixed number of queries whatever the deal's size.
+
+    Only the most recent concessions and events are loaded unless the person asks for all of
+    them: the running total is kept on the deal, so nothing here needs the whole ledger.
+    """
     forms = forms or Forms()
     user = request.user
-    concessions = list(
+    show_all = request.GET.get("all") == "1"
+    concession_count = Concession.objects.filter(deal=deal).count()
+    event_count = DealEvent.objects.filter(deal=deal).count()
+    concessions_qs = (
         Concession.objects.filter(deal=deal)
         .select_related("created_by", "retraction", "exception_request")
         .order_by("-id")
     )
-    events = list(
-        DealEvent.objects.filter(deal=deal)
-        .select_related("actor", "exception_request")
-        .order_by("-id")
-    )
-    requests = list(
-        ExceptionRequest.objects.filter(deal=deal)
-        .select_related("requested_by", "decided_by")
-        .order_by("-id")
+    events_qs = DealEvent.objects.filter(deal=deal).select_related("actor").order_by("-id")
+    concessions = list(concessions_qs if show_all else concessions_qs[:RECENT])
+    events = list(events_qs if show_all else events_qs[:RECENT])
+    pending = list(
+        ExceptionRequest.objects.filter(deal=deal, status=ExceptionRequest.Status.PENDING)
+        .select_related("requested_by")
+        .order_by("id")
     )
     is_manager = services.is_manager_of(user, deal.team_id)
     can_act = deal.owner_id == user.pk or is_manager
@@ -176,16 +185,19 @@ def _desk(request, deal: Deal, forms: Forms | None = None, **extra) -> dict:
         for c in reversed(concessions)
         if not c.is_retraction and not _is_retracted(c)
     ]
-    floor_locked = bool(concessions)
+    floor_locked = concession_count > 0
     return {
         "nav": "deals",
         "deal": deal,
         "a": assessment,
         "concessions": concessions,
+        "concession_count": concession_count,
         "events": events,
-        "pending": [r for r in requests if r.status == ExceptionRequest.Status.PENDING],
+        "event_count": event_count,
+        "show_all": show_all,
+        "pending": pending,
         "nudges": erosion.nudges(gives) if deal.is_open else [],
-        "chart": waterfall(deal, list(reversed(concessions))),
+        "chart": waterfall(deal, list(reversed(concessions)), total_count=concession_count),
         "can_act": can_act,
         "is_manager": is_manager,
         "can_change_floor": can_act and deal.is_open and (is_manager or not floor_locked),

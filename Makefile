@@ -26,9 +26,15 @@ run: $(VENV)/.installed-app
 	DEBUG=$${DEBUG:-1} $(PY) manage.py seed_demo --if-empty
 	@echo ""
 	@echo "  Walkaway is running at http://$(HOST):$(PORT)/"
-	@echo "  Log in as rep, rep2 or manager; the password is walkaway."
+	@echo "  Log in as rep, rep2 or manager (admin for /admin/); the password is walkaway."
 	@echo ""
 	DEBUG=$${DEBUG:-1} $(PY) manage.py runserver $(HOST):$(PORT)
+
+migrate: $(VENV)/.installed-app
+	DEBUG=$${DEBUG:-1} $(PY) manage.py migrate --no-input
+
+seed: migrate
+	DEBUG=$${DEBUG:-1} $(PY) manage.py seed_demo
 
 test: $(VENV)/.installed-test
 	$(BIN)/pytest $(PYTEST_ARGS)

@@ -39,9 +39,7 @@ def _deliver(recipients, deal: Deal, event: DealEvent | None, subject: str, mess
     )
     link = reverse("deal_detail", args=[deal.pk])
     body = f"{message}\n\nOpen the deal: {link}\n"
-    mails = [
-        (subject, body, settings.DEFAULT_FROM_EMAIL, [u.email]) for u in recipients if u.email
-    ]
+    mails = [(subject, body, settings.DEFAULT_FROM_EMAIL, [u.email]) for u in recipients if u.email]
     if mails:
         transaction.on_commit(lambda: _send(mails))
 
@@ -89,4 +87,3 @@ def exception_decided(*, request: ExceptionRequest, event: DealEvent) -> None:
     message = f"Your request on {deal.title} was {verdict}: {event.summary}"
     recipients = [] if request.requested_by_id == event.actor_id else [request.requested_by]
     _deliver(recipients, deal, event, f"[Walkaway] Request {verdict}: {deal.title}", message)
-

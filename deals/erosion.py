@@ -100,9 +100,7 @@ def room_used(conceded: Decimal, room_: Decimal) -> Decimal:
     return conceded * HUNDRED / room_
 
 
-def level(
-    conceded: Decimal, room_: Decimal, thresholds: Thresholds | None = None
-) -> Level:
+def level(conceded: Decimal, room_: Decimal, thresholds: Thresholds | None = None) -> Level:
     """The level, compared on exact products so that 50% is Caution and 49.999...% is not."""
     t = thresholds or Thresholds.from_settings()
     scaled = conceded * HUNDRED
@@ -159,7 +157,9 @@ def fits(*, opening_price: Decimal, floor: Decimal, conceded: Decimal, amount: D
     return amount <= remaining(opening_price, floor, conceded)
 
 
-def shortfall(*, opening_price: Decimal, floor: Decimal, conceded: Decimal, amount: Decimal) -> Decimal:
+def shortfall(
+    *, opening_price: Decimal, floor: Decimal, conceded: Decimal, amount: Decimal
+) -> Decimal:
     """How far below the floor `amount` would take the deal (0 when it fits)."""
     return max(amount - remaining(opening_price, floor, conceded), ZERO)
 

@@ -113,7 +113,10 @@ class DealForm(DomainForm):
         help_text="The lowest net price you will accept. Decide it now, before you talk price.",
     )
     cost = MoneyField(
-        label="Cost to deliver", allow_zero=True, required=False, help_text="Optional; shows margin."
+        label="Cost to deliver",
+        allow_zero=True,
+        required=False,
+        help_text="Optional; shows margin.",
     )
 
     def __init__(self, *args, teams=(), **kwargs):

@@ -153,7 +153,9 @@ class Deal(models.Model):
                 condition=Q(final_price__isnull=True) | Q(final_price__gt=0),
                 name="deal_final_price_positive",
             ),
-            models.CheckConstraint(condition=Q(status__in=DealStatus.values), name="deal_status_valid"),
+            models.CheckConstraint(
+                condition=Q(status__in=DealStatus.values), name="deal_status_valid"
+            ),
             models.CheckConstraint(condition=Q(level__in=Level.values), name="deal_level_valid"),
             models.CheckConstraint(
                 condition=~Q(status="won") | Q(final_price__isnull=False),
@@ -163,7 +165,9 @@ class Deal(models.Model):
         indexes = [
             models.Index(fields=["owner", "level"], name="deal_owner_level"),
             models.Index(fields=["team", "level"], name="deal_team_level"),
-            models.Index(fields=["team", "status", "-updated_at"], name="deal_team_status_activity"),
+            models.Index(
+                fields=["team", "status", "-updated_at"], name="deal_team_status_activity"
+            ),
             models.Index(fields=["owner", "-updated_at"], name="deal_owner_activity"),
         ]
 
@@ -196,7 +200,8 @@ class Concession(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     # The one-time key of the form that logged it (rule 8).
-    form_key = models.CharField(max_length=64, null=True, blank=True)
+    # NULL, not "", for "no key": the uniqueness constraint applies only where a key exists.
+    form_key = models.CharField(max_length=64, null=True, blank=True)  # noqa: DJ001
     retracts = models.OneToOneField(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="retraction"
     )
@@ -222,7 +227,9 @@ class Concession(models.Model):
                 condition=Q(form_key__isnull=False),
                 name="concession_form_key_once_per_deal",
             ),
-            models.CheckConstraint(condition=Q(kind__in=ConcessionKind.values), name="concession_kind_valid"),
+            models.CheckConstraint(
+                condition=Q(kind__in=ConcessionKind.values), name="concession_kind_valid"
+            ),
         ]
         indexes = [models.Index(fields=["deal", "id"], name="concession_deal_order")]
 
@@ -260,8 +267,11 @@ class ExceptionRequest(models.Model):
     conceded_at_request = models.DecimalField(**MONEY)
     floor_at_request = models.DecimalField(**MONEY)
     shortfall = models.DecimalField(**MONEY)
-    form_key = models.CharField(max_length=64, null=True, blank=True)
-    status = models.CharField(max_length=10, choices=ExceptionStatus.choices, default=ExceptionStatus.PENDING)
+    # NULL, not "", for "no key": the uniqueness constraint applies only where a key exists.
+    form_key = models.CharField(max_length=64, null=True, blank=True)  # noqa: DJ001
+    status = models.CharField(
+        max_length=10, choices=ExceptionStatus.choices, default=ExceptionStatus.PENDING
+    )
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -278,7 +288,8 @@ class ExceptionRequest(models.Model):
                 name="exception_status_valid",
             ),
             models.CheckConstraint(
-                condition=Q(status="pending") | Q(decided_by__isnull=False, decided_at__isnull=False),
+                condition=Q(status="pending")
+                | Q(decided_by__isnull=False, decided_at__isnull=False),
                 name="exception_decision_has_who_and_when",
             ),
             models.UniqueConstraint(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 
@@ -11,24 +12,33 @@ from django.conf import settings
 CENT = Decimal("0.01")
 # DecimalField(max_digits=14, decimal_places=2): twelve digits before the point.
 MAX_MONEY = Decimal("999999999999.99")
+_GROUPED = re.compile(r"[+-]?[0-9]{1,3}(,[0-9]{3})+(\.[0-9]*)?")
 
 
 class MoneyError(ValueError):
     """A value that cannot be an amount of money; the message is meant for people."""
 
 
-def parse_money(value: object, *, allow_zero: bool = False, allow_negative: bool = False) -> Decimal:
+def parse_money(
+    value: object, *, allow_zero: bool = False, allow_negative: bool = False
+) -> Decimal:
     """A finite Decimal with at most two decimal places and at most twelve digits before the point.
 
     Floats are refused outright: a float has already lost the cents it claims to hold.
     """
-    if isinstance(value, float) or isinstance(value, bool):
+    if isinstance(value, float | bool):
         raise MoneyError("Enter an amount such as 1250.00.")
     if isinstance(value, Decimal):
         amount = value
     elif isinstance(value, int | str):
+        text = str(value).strip()
+        # Commas are thousands separators only: "12,50" (a decimal comma) must not become 1250.
+        if "," in text:
+            if not _GROUPED.fullmatch(text):
+                raise MoneyError("Enter an amount such as 1,250.00.")
+            text = text.replace(",", "")
         try:
-            amount = Decimal(str(value).strip().replace(",", ""))
+            amount = Decimal(text)
         except InvalidOperation:
             raise MoneyError("Enter an amount such as 1250.00.") from None
     else:
@@ -43,7 +53,8 @@ def parse_money(value: object, *, allow_zero: bool = False, allow_negative: bool
         raise MoneyError("Enter a positive amount.")
     if amount == 0 and not allow_zero:
         raise MoneyError("Enter an amount greater than zero.")
-    return amount.quantize(CENT)
+    # Adding zero turns a typed "-0" into 0.00, so no one is ever shown "-$0.00".
+    return amount.quantize(CENT) + 0
 
 
 @lru_cache(maxsize=1)
@@ -56,7 +67,7 @@ def is_currency(code: str) -> bool:
 
 
 def format_money(amount: Decimal | None, currency: str) -> str:
-    """"$12,500.00": Babel's currency formatting in the configured locale, from the Decimal."""
+    """ "$12,500.00": Babel's currency formatting in the configured locale, from the Decimal."""
     if amount is None:
         return ""
     return format_currency(amount, currency, locale=settings.WALKAWAY_LOCALE)

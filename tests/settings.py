@@ -9,7 +9,7 @@ import os
 os.environ.setdefault("SECRET_KEY", "tests-only-not-a-secret-0123456789-abcdefghijklmnopqrstuvwxyz")
 os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
 
-from walkaway.settings import *  # noqa: E402, F403
+from walkaway.settings import *  # noqa: F403
 
 # The manifest only exists after collectstatic; tests serve static files straight from the finders.
 STORAGES = {

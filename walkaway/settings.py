@@ -33,7 +33,9 @@ def env_bool(name: str, default: bool = False) -> bool:
         return True
     if value in _FALSE:
         return False
-    raise ImproperlyConfigured(f"{name} must be one of 1/0, true/false, yes/no, on/off; got {raw!r}.")
+    raise ImproperlyConfigured(
+        f"{name} must be one of 1/0, true/false, yes/no, on/off; got {raw!r}."
+    )
 
 
 def env_int(name: str, default: int) -> int:
@@ -58,7 +60,9 @@ def env_percent(name: str, default: str) -> Decimal:
     try:
         value = Decimal(raw)
     except InvalidOperation:
-        raise ImproperlyConfigured(f"{name} must be a percentage such as 50; got {raw!r}.") from None
+        raise ImproperlyConfigured(
+            f"{name} must be a percentage such as 50; got {raw!r}."
+        ) from None
     if not value.is_finite() or not (0 < value < 100):
         raise ImproperlyConfigured(f"{name} must be a percentage between 0 and 100; got {raw!r}.")
     return value
@@ -73,7 +77,7 @@ if not SECRET_KEY:
             "SECRET_KEY must be set when DEBUG is off. Set DEBUG=1 for local development."
         )
     # Only ever used with DEBUG on, on a developer's machine.
-    SECRET_KEY = "django-insecure-walkaway-local-development-only"
+    SECRET_KEY = "django-insecure-walkaway-local-development-only"  # noqa: S105
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
@@ -143,7 +147,7 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # SQLite serialises writers; waiting beats "database is locked" errors for a demo with a few users.
+    # SQLite serialises writers; waiting beats "database is locked" errors for a small demo.
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
     DATABASES["default"]["OPTIONS"]["transaction_mode"] = "IMMEDIATE"
     DATABASES["default"]["CONN_MAX_AGE"] = 0
@@ -273,7 +277,9 @@ def _check_currency(name: str, code: str) -> str:
     from babel.numbers import list_currencies
 
     if code not in list_currencies():
-        raise ImproperlyConfigured(f"{name} must be an ISO 4217 currency code such as USD; got {code!r}.")
+        raise ImproperlyConfigured(
+            f"{name} must be an ISO 4217 currency code such as USD; got {code!r}."
+        )
     return code
 
 

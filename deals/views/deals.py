@@ -45,11 +45,13 @@ DETAIL = "deals/deal_detail.html"
 def deal_list(request):
     filters = DealFilterForm(request.GET or None)
     deals = Deal.objects.visible_to(request.user).select_related("owner")
-    if filters.is_valid():
-        if filters.cleaned_data["status"]:
-            deals = deals.filter(status=filters.cleaned_data["status"])
-        if filters.cleaned_data["level"]:
-            deals = deals.filter(level=filters.cleaned_data["level"])
+    # An unknown value drops only its own filter: cleaned_data keeps every field that was valid.
+    filters.is_valid()
+    chosen = getattr(filters, "cleaned_data", {})
+    if chosen.get("status"):
+        deals = deals.filter(status=chosen["status"])
+    if chosen.get("level"):
+        deals = deals.filter(level=chosen["level"])
     deals = deals.order_by("-updated_at", "-id")
     page = Paginator(deals, _per_page()).get_page(request.GET.get("page"))
     query = request.GET.copy()
@@ -433,9 +435,7 @@ def floor_change(request, pk: int):
             raise _not_found() from None
         except services.DomainError as e:
             form.add_domain_error(e)
-            return _refused(
-                request, deal, Forms(floor=form), "floor-panel", status=_status_for(e)
-            )
+            return _refused(request, deal, Forms(floor=form), "floor-panel", status=_status_for(e))
         deal.refresh_from_db()
         return _updated(
             request, deal, f"Walk-away floor is now {format_money(deal.floor, deal.currency)}."
@@ -454,9 +454,7 @@ def _outcome(request, pk: int, form_class, field: str, act):
             raise _not_found() from None
         except services.DomainError as e:
             form.add_domain_error(e)
-            return _refused(
-                request, deal, Forms(**{field: form}), "outcome", status=_status_for(e)
-            )
+            return _refused(request, deal, Forms(**{field: form}), "outcome", status=_status_for(e))
         return _updated(request, deal, message)
     return _refused(request, deal, Forms(**{field: form}), "outcome", status=422)
 

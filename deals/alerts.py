@@ -16,7 +16,7 @@ from django.core.mail import send_mass_mail
 from django.db import transaction
 from django.urls import reverse
 
-from .erosion import ALERT_LEVELS, Level
+from .erosion import ALERT_LEVELS, LEVEL_RANK, Level
 from .models import Deal, DealEvent, ExceptionRequest, Notification, Role
 
 logger = logging.getLogger(__name__)
@@ -54,7 +54,8 @@ def _send(mails) -> None:
 
 
 def level_changed(*, deal: Deal, before: Level, after: Level, event: DealEvent) -> None:
-    if after not in ALERT_LEVELS or before == after:
+    # Only a deal getting worse is news; a retraction that moves it back up is not an alarm.
+    if after not in ALERT_LEVELS or LEVEL_RANK[after] <= LEVEL_RANK[before]:
         return
     message = f"{deal.title} ({deal.customer}) is now at {after.label}: {event.summary}"
     _deliver(

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 
-from babel.numbers import format_currency, list_currencies
+from babel.core import get_global
+from babel.numbers import format_currency, get_territory_currencies
 from django.conf import settings
 
 CENT = Decimal("0.01")
@@ -59,7 +61,18 @@ def parse_money(
 
 @lru_cache(maxsize=1)
 def currency_codes() -> frozenset[str]:
-    return frozenset(list_currencies())
+    """ISO 4217 codes that some country uses as legal tender today, per Babel's CLDR data.
+
+    Historical codes (DEM), metals (XAU) and test codes (XTS, XXX) are not money a deal is
+    priced in.
+    """
+    today = date.today()
+    codes: set[str] = set()
+    for territory in get_global("territory_currencies"):
+        codes.update(
+            get_territory_currencies(territory, start_date=today, tender=True, non_tender=False)
+        )
+    return frozenset(codes)
 
 
 def is_currency(code: str) -> bool:

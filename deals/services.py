@@ -15,7 +15,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from . import alerts
-from .erosion import LEVEL_RANK, Assessment, Level, assess
+from .erosion import LEVEL_RANK, Assessment, Level
 from .models import (
     Concession,
     Deal,
@@ -23,6 +23,7 @@ from .models import (
     ExceptionRequest,
     FloorChange,
     Membership,
+    Notification,
     Role,
     Team,
 )
@@ -238,6 +239,9 @@ def deal_create(
     cost=None,
 ) -> Deal:
     """Rule 1: a deal is born with its walk-away floor."""
+    # As for every other write, a deactivated account keeps its memberships but not its rights.
+    if not user.is_authenticated or not user.is_active:
+        raise NotAllowed("You are not a member of this team.")
     if not Membership.objects.filter(user=user, team=team).exists() and not _is_staff(user):
         raise NotAllowed("You are not a member of this team.")
     title = _text(title, "title", required=True, limit=TITLE_LIMIT, label="Title")
@@ -249,10 +253,7 @@ def deal_create(
     floor = _money(floor, "floor", allow_zero=True)
     if floor >= opening_price:
         raise InvalidValue("The walk-away floor must be below the opening price.", field="floor")
-    if cost is not None and cost != "":
-        cost = _money(cost, "cost", allow_zero=True)
-    else:
-        cost = None
+    cost = _money(cost, "cost", allow_zero=True) if cost is not None and cost != "" else None
     with transaction.atomic():
         deal = Deal.objects.create(
             team=team,
@@ -476,7 +477,9 @@ def _lock_pending(request: ExceptionRequest, user) -> tuple[Deal, ExceptionReque
     locked = ExceptionRequest.objects.select_for_update().get(pk=request.pk)
     if locked.status != ExceptionRequest.Status.PENDING:
         who = locked.decided_by.get_username() if locked.decided_by else "someone"
-        raise AlreadyDecided(f"This request was already {locked.get_status_display().lower()} by {who}.")
+        raise AlreadyDecided(
+            f"This request was already {locked.get_status_display().lower()} by {who}."
+        )
     return deal, locked
 
 
@@ -550,7 +553,9 @@ def _what_changed(deal: Deal, request: ExceptionRequest, conceded: Decimal, floo
     return f"The deal changed since this was asked: {' and '.join(parts)}; {outcome}."
 
 
-def exception_reject(*, exception_request: ExceptionRequest, user, comment: str) -> ExceptionRequest:
+def exception_reject(
+    *, exception_request: ExceptionRequest, user, comment: str
+) -> ExceptionRequest:
     comment = _text(comment, "comment", required=True, label="Comment")
     with transaction.atomic():
         deal, request = _lock_pending(exception_request, user)
@@ -646,21 +651,29 @@ def deal_win(*, deal: Deal, user, final_price=None) -> Deal:
             final = locked.net
         else:
             final = _money(final_price, "final_price")
-        if final < locked.floor and not locked.exception_requests.filter(
-            status=ExceptionRequest.Status.APPROVED
-        ).exists():
-            raise InvalidValue(
-                f"A final price below the walk-away floor ({_m(locked, locked.floor)}) "
-                "needs an approved exception.",
-                field="final_price",
-            )
+        # The net only sits below the floor through approved exceptions, and by exactly what was
+        # approved: one approval must not unlock any price at all (nor outlive its retraction).
+        if final < min(locked.floor, locked.net):
+            if locked.net < locked.floor:
+                message = (
+                    f"A final price below the approved net ({_m(locked, locked.net)}) "
+                    "needs another approved exception."
+                )
+            else:
+                message = (
+                    f"A final price below the walk-away floor ({_m(locked, locked.floor)}) "
+                    "needs an approved exception."
+                )
+            raise InvalidValue(message, field="final_price")
         locked.final_price = final
         _close(locked, Deal.Status.WON)
         locked.save(update_fields=["final_price", "status", "closed_at", "updated_at"])
         on_terms = ""
         if locked.came_back and locked.walked_away_net is not None:
             on_terms = (
-                " Won on our terms." if final >= locked.walked_away_net else " Won below the net we walked away at."
+                " Won on our terms."
+                if final >= locked.walked_away_net
+                else " Won below the net we walked away at."
             )
         _event(
             locked,
@@ -683,7 +696,9 @@ def deal_lose(*, deal: Deal, user, reason: str, note: str = "") -> Deal:
         locked.lost_reason = reason
         locked.outcome_note = note
         _close(locked, Deal.Status.LOST)
-        locked.save(update_fields=["lost_reason", "outcome_note", "status", "closed_at", "updated_at"])
+        locked.save(
+            update_fields=["lost_reason", "outcome_note", "status", "closed_at", "updated_at"]
+        )
         label = Deal.LostReason(reason).label
         _event(
             locked,
@@ -745,3 +760,21 @@ def deal_come_back(*, deal: Deal, user) -> Deal:
             data={"walked_away_net": str(locked.walked_away_net)},
         )
     return locked
+
+
+# Notifications (the manager's review, issue 4) ---------------------------------------------------
+# A notification belongs to its reader, not to a deal: reading one changes no deal, so there is
+# no deal row to lock and no DealEvent to write.
+
+
+def notifications_mark_read(*, user, up_to_id: int | None = None) -> int:
+    """Mark `user`'s unread notifications read; returns how many.
+
+    `up_to_id` is the newest notification the page showed: one that arrived while the page was
+    open stays unread, because nobody has seen it yet.
+    """
+    with transaction.atomic():
+        unread = Notification.objects.filter(user=user, read_at__isnull=True)
+        if up_to_id is not None:
+            unread = unread.filter(pk__lte=up_to_id)
+        return unread.update(read_at=timezone.now())

@@ -68,7 +68,9 @@ def waterfall(
     earlier_count = total_count - len(recent)
     if earlier_count > 0:
         total = deal.conceded - sum((c.amount for c in recent), Decimal(0))
-        steps.append(("Earlier", total, f"{earlier_count} earlier entries: {_money(deal, total)}"))
+        entries = "entry" if earlier_count == 1 else "entries"
+        title = f"{earlier_count} earlier {entries}: {_money(deal, total)}"
+        steps.append(("Earlier", total, title))
     first_number = earlier_count + 1
     for offset, c in enumerate(recent):
         verb = "Retraction" if c.is_retraction else c.get_kind_display()

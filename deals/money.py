@@ -14,6 +14,7 @@ from django.conf import settings
 CENT = Decimal("0.01")
 # DecimalField(max_digits=14, decimal_places=2): twelve digits before the point.
 MAX_MONEY = Decimal("999999999999.99")
+_PLAIN = re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)")
 _GROUPED = re.compile(r"[+-]?[0-9]{1,3}(,[0-9]{3})+(\.[0-9]*)?")
 
 
@@ -39,6 +40,9 @@ def parse_money(
             if not _GROUPED.fullmatch(text):
                 raise MoneyError("Enter an amount such as 1,250.00.")
             text = text.replace(",", "")
+        # Plain digits only: Decimal would also read "1e3", "NaN" and "_1_000" as numbers.
+        if not _PLAIN.fullmatch(text):
+            raise MoneyError("Enter an amount such as 1250.00.")
         try:
             amount = Decimal(text)
         except InvalidOperation:
@@ -47,7 +51,8 @@ def parse_money(
         raise MoneyError("Enter an amount such as 1250.00.")
     if not amount.is_finite():
         raise MoneyError("Enter an amount such as 1250.00.")
-    if abs(amount) > MAX_MONEY:
+    # copy_abs, unlike abs(), ignores the context: "1e999999999" must be "too large", not a crash.
+    if amount.copy_abs() > MAX_MONEY:
         raise MoneyError("That amount is too large.")
     if amount.quantize(CENT) != amount:
         raise MoneyError("Use at most two decimal places.")

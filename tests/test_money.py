@@ -55,7 +55,7 @@ def test_it_parses_amounts_as_people_type_them(typed, expected):
         (10**15, "That amount is too large."),
         (str(10**15), "That amount is too large."),
         ("1000000000000", "That amount is too large."),
-        ("1e400", "That amount is too large."),
+        ("1e400", "Enter an amount such as 1250.00."),
         ("abc", "Enter an amount such as 1250.00."),
         ("", "Enter an amount such as 1250.00."),
         ("12.50 USD", "Enter an amount such as 1250.00."),
@@ -158,3 +158,9 @@ def test_it_knows_iso_currency_codes(code, known):
 def test_currency_codes_are_case_sensitive_so_callers_normalise_them():
     assert not is_currency("usd")
     assert not is_currency("")
+
+
+@pytest.mark.parametrize("text", ["1e3", "1E3", "1_000", "0x10", "١٢٣", "12.5.1", "+-1"])
+def test_it_refuses_numbers_that_are_not_written_as_plain_amounts(text):
+    with pytest.raises(MoneyError):
+        parse_money(text)

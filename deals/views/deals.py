@@ -17,6 +17,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils.text import Truncator
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import reswap, retarget
 
@@ -94,7 +95,8 @@ def _teams_for(user):
 @require_http_methods(["GET", "POST"])
 def deal_create(request):
     teams = list(_teams_for(request.user))
-    form = DealForm(request.POST or None, teams=teams)
+    # Bound on every POST, even an empty one, so that it says what is missing.
+    form = DealForm(request.POST if request.method == "POST" else None, teams=teams)
     status = 200
     if request.method == "POST":
         if form.is_valid():
@@ -311,8 +313,9 @@ def concession_log(request, pk: int):
             "concession-panel",
             status=409,
             refusal=e,
+            # Shortened so the written reason stays within the walk-away form's own limit.
             walk_away_reason=(
-                f"The customer wanted {data['description']} "
+                f"The customer wanted {Truncator(data['description']).chars(200)} "
                 f"({format_money(data['amount'], deal.currency)}), "
                 f"{format_money(e.shortfall, deal.currency)} below our walk-away floor."
             ),
@@ -453,6 +456,17 @@ def _outcome(request, pk: int, form_class, field: str, act):
         except services.NotAllowed:
             raise _not_found() from None
         except services.DomainError as e:
+            if e.field is None:
+                # The deal is closed: its outcome panel shows no form to put the message in.
+                deal.refresh_from_db()
+                return _refused(
+                    request,
+                    deal,
+                    Forms(),
+                    "outcome",
+                    status=_status_for(e),
+                    outcome_error=e.message,
+                )
             form.add_domain_error(e)
             return _refused(request, deal, Forms(**{field: form}), "outcome", status=_status_for(e))
         return _updated(request, deal, message)

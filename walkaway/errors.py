@@ -29,7 +29,8 @@ def server_error(request) -> HttpResponse:
             503,
             "Walkaway is briefly unavailable",
             "We cannot reach our database right now. Nothing you saved earlier is lost; "
-            "whatever you just sent was not saved. Please try again in a minute.",
+            "what you just sent may not have been saved. Please try again in a minute: "
+            "sending the same form again never logs it twice.",
         )
         response["Retry-After"] = "30"
         return response

@@ -16,7 +16,7 @@
   }
 
   document.addEventListener("htmx:sendError", function () {
-    announce("Could not reach Walkaway. Check your connection; nothing was saved.");
+    announce("Could not reach Walkaway. Check your connection and send again: a form sent twice is never logged twice.");
   });
 
   document.addEventListener("htmx:responseError", function (event) {
@@ -26,7 +26,34 @@
     } else if (status === 403) {
       announce("You are not allowed to do that.");
     } else if (status >= 500) {
-      announce("Something went wrong on our side; nothing was saved. Please try again.");
+      announce("Something went wrong on our side and this may not have been saved. Please try again.");
     }
+  });
+
+  // A swap that replaces the focused button would drop keyboard and screen-reader users at the
+  // top of the page. Bring them back to the section they were working in: to the first field in
+  // error, else to the message explaining a refusal, else to the section's heading.
+  var origin = null;
+
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var elt = event.detail.elt;
+    var section = elt.closest && (elt.closest("section[id], article[id]") || elt.closest("[id]"));
+    origin = section ? section.id : null;
+  });
+
+  document.addEventListener("htmx:afterSettle", function () {
+    var active = document.activeElement;
+    var place = origin && document.getElementById(origin);
+    origin = null;
+    if (!place || (active && active !== document.body)) return;
+    var target =
+      place.querySelector("[aria-invalid='true']") ||
+      place.querySelector("[role='alert']") ||
+      place.querySelector("h1, h2, h3") ||
+      place;
+    if (!target.matches("input, select, textarea, button, a[href]")) {
+      target.setAttribute("tabindex", "-1");
+    }
+    target.focus();
   });
 })();

@@ -1,0 +1,111 @@
+"""Browser fixtures: one Chromium for the whole session, a fresh context per test, and the demo
+team behind pytest-django's live server.
+
+The live server runs in another thread, so its data must be committed: every browser test uses
+the transactional database. Playwright's sync API keeps an event loop running in the test
+thread, which Django would otherwise take for async code and refuse the ORM.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import io
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+DEMO_PASSWORD = "walkaway"
+# A busy two-core machine can be slow to answer; waiting longer costs nothing when it is fast.
+TIMEOUT_MS = 15_000
+
+
+def _unavailable(reason: str) -> None:
+    """Skip, except where a skip would hide a missing browser (REQUIRE_BROWSER=1 in CI)."""
+    if os.environ.get("REQUIRE_BROWSER") == "1":
+        pytest.fail(f"REQUIRE_BROWSER=1 but {reason}")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not Path(CHROMIUM).exists():
+        _unavailable(f"browser tests need Chromium at {CHROMIUM}, and it is not installed")
+    try:
+        from playwright.sync_api import expect, sync_playwright
+    except ImportError:
+        _unavailable("browser tests need Playwright: pip install -e '.[test]'")
+    expect.set_options(timeout=TIMEOUT_MS)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def demo(transactional_db):
+    """The demo team: logins rep, rep2 and manager, password "walkaway"."""
+    if importlib.util.find_spec("deals.management.commands.seed_demo"):
+        from django.core.management import call_command
+
+        call_command("seed_demo", "--force", stdout=io.StringIO())
+    else:
+        _minimal_team()
+
+
+def _minimal_team() -> None:
+    from django.contrib.auth import get_user_model
+
+    from deals.models import Membership, Role, Team
+
+    team = Team.objects.create(name="Print & Packaging Sales")
+    for username, role in [("rep", Role.REP), ("rep2", Role.REP), ("manager", Role.MANAGER)]:
+        user = get_user_model().objects.create_user(username=username, password=DEMO_PASSWORD)
+        Membership.objects.create(user=user, team=team, role=role)
+
+
+def _new_page(browser, live_server, **options):
+    context = browser.new_context(base_url=live_server.url, **options)
+    context.set_default_timeout(TIMEOUT_MS)
+    return context, context.new_page()
+
+
+@pytest.fixture
+def page(browser, live_server, demo):
+    context, page = _new_page(browser, live_server)
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def nojs_page(browser, live_server, demo):
+    """A browser with JavaScript off: every form must still post and come back."""
+    context, page = _new_page(browser, live_server, java_script_enabled=False)
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def make_page(browser, live_server, demo):
+    """More pages, each in its own context (its own cookies), e.g. a rep and a manager at once."""
+    contexts = []
+
+    def make(**options):
+        context, page = _new_page(browser, live_server, **options)
+        contexts.append(context)
+        return page
+
+    yield make
+    for context in contexts:
+        context.close()

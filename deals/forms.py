@@ -7,6 +7,7 @@ import uuid
 
 from django import forms
 from django.conf import settings
+from django.contrib.auth.forms import AuthenticationForm
 
 from .erosion import Level
 from .models import ConcessionKind, DealStatus, LostReason
@@ -212,3 +213,15 @@ class DealFilterForm(forms.Form):
     level = forms.ChoiceField(
         label="Level", required=False, choices=[("", "Any level"), *Level.choices]
     )
+
+
+class LoginForm(AuthenticationForm):
+    """Django's login form leaves the username's length to the browser. A longer one would reach
+    django-axes, whose log of attempts cannot store it (a 500 on PostgreSQL); no account has
+    such a name, so it is a wrong login like any other."""
+
+    def clean(self):
+        username = self.cleaned_data.get("username") or ""
+        if len(username) > self.fields["username"].max_length:
+            raise self.get_invalid_login_error()
+        return super().clean()

@@ -6,7 +6,7 @@ PY := $(BIN)/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint format migrate seed clean
+.PHONY: run test lint format migrate seed audit clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -47,5 +47,22 @@ format: $(VENV)/.installed-test
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
+# Checks the pinned dependencies against the PyPI advisory database. Needs a network that
+# reaches it; not part of CI, whose machine reaches none (it would report nothing, unchecked).
+audit: $(VENV)/.installed-app
+	$(PY) -m pip install --quiet -c constraints.txt -e ".[audit]"
+	$(BIN)/pip-audit --strict -r constraints.txt
+
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache staticfiles
+
+# `make bench` (not part of `make test`): seeds a separate PostgreSQL database, walkaway_bench
+# (BENCH_DATABASE_URL to change it), with 100,000 deals and 1,000,000 concessions, then measures
+# the app under gunicorn with wrk. BENCH_ARGS="--reuse" keeps an already seeded database.
+$(VENV)/.installed-bench: $(VENV)/.installed-app
+	$(PY) -m pip install --quiet -c constraints.txt -e ".[bench]"
+	touch $@
+
+.PHONY: bench
+bench: $(VENV)/.installed-bench
+	$(PY) -m bench.run $(BENCH_ARGS)

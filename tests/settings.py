@@ -23,3 +23,12 @@ WHITENOISE_USE_FINDERS = True
 # The test client's login() authenticates without a request, which django-axes refuses; the
 # lockout has its own tests that switch it back on.
 AXES_ENABLED = False
+
+# `manage.py lintmigrations` (CI) flags migrations that would lock or break a live database.
+INSTALLED_APPS = [*INSTALLED_APPS, "django_migration_linter"]  # noqa: F405
+MIGRATION_LINTER_OPTIONS = {
+    "exclude_apps": ["admin", "auth", "contenttypes", "sessions", "axes"],
+    # The first migration creates empty tables before any data exists; every later one must
+    # be safe to run against a live database.
+    "ignore_name": ["0001_initial"],
+}

@@ -159,9 +159,7 @@ def test_approving_logs_the_concession_through_the_service(client, manager, pend
     assert (deal.conceded, deal.level) == (Decimal("1100.00"), "below_floor")
 
 
-def test_deciding_with_htmx_refreshes_the_pending_count_in_the_navigation(
-    client, manager, pending
-):
+def test_deciding_with_htmx_refreshes_the_pending_count_in_the_navigation(client, manager, pending):
     client.force_login(manager)
     before = client.get(reverse("approvals")).content.decode()
     assert 'aria-label="1 pending"' in before

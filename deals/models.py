@@ -60,6 +60,31 @@ def managed_team_ids(user):
     return Membership.objects.filter(user=user, role=Role.MANAGER).values("team_id")
 
 
+class InSubquery(models.Func):
+    """`column IN (subquery)`, which PostgreSQL is given as `column = ANY(ARRAY(subquery))`.
+
+    Beside another condition under OR, PostgreSQL can only test `IN (subquery)` row by row, so
+    "owner is me OR team is one I manage" read every deal in the table. The ARRAY form is
+    computed once before the scan, which lets each side of the OR use its own index. Same
+    rows, same single query.
+    """
+
+    conditional = True
+    output_field = models.BooleanField()
+
+    def __init__(self, column: str, subquery):
+        super().__init__(models.F(column), models.Subquery(subquery))
+
+    def as_sql(self, compiler, connection, template="%s IN %s", **extra_context):
+        column, subquery = self.get_source_expressions()
+        column_sql, column_params = compiler.compile(column)
+        subquery_sql, subquery_params = compiler.compile(subquery)
+        return template % (column_sql, subquery_sql), (*column_params, *subquery_params)
+
+    def as_postgresql(self, compiler, connection, **extra_context):
+        return self.as_sql(compiler, connection, template="%s = ANY(ARRAY%s)", **extra_context)
+
+
 class DealQuerySet(models.QuerySet):
     def visible_to(self, user) -> DealQuerySet:
         """The only door to deals: owners see theirs, managers their teams', staff everything."""
@@ -67,7 +92,7 @@ class DealQuerySet(models.QuerySet):
             return self.none()
         if _is_staff(user):
             return self.all()
-        return self.filter(Q(owner=user) | Q(team__in=managed_team_ids(user)))
+        return self.filter(Q(owner=user) | InSubquery("team_id", managed_team_ids(user)))
 
     def managed_by(self, user) -> DealQuerySet:
         """Deals on which `user` has a manager's rights (floors, exceptions, dashboard)."""

@@ -234,10 +234,17 @@ def deal_detail(request, pk: int):
     return TemplateResponse(request, template, _desk(request, deal))
 
 
+PREVIEW_FIELDS = ("opening_price", "floor", "conceded", "currency")
+
+
 @require_GET
 def concession_preview(request, pk: int):
     """The "what if" while the amount is typed: a pure calculation, nothing is written."""
-    deal = _visible_deal(request, pk)
+    if request.htmx:
+        # Every keystroke: only the figures the calculation and its sentence need.
+        deal = get_object_or_404(Deal.objects.visible_to(request.user).only(*PREVIEW_FIELDS), pk=pk)
+    else:
+        deal = _visible_deal(request, pk)
     raw = request.GET.get("amount", "")
     preview, problem = None, ""
     if raw.strip():

@@ -1,0 +1,1 @@
+"""`make bench`: seed a large PostgreSQL database and measure Walkaway under load."""

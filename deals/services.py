@@ -509,20 +509,7 @@ def exception_approve(
                 conceded=deal.conceded,
                 floor=deal.floor,
             )
-        request.status = ExceptionRequest.Status.APPROVED
-        request.decided_by = user
-        request.decided_at = timezone.now()
-        request.comment = comment
-        request.save(update_fields=["status", "decided_by", "decided_at", "comment"])
-        event = _event(
-            deal,
-            DealEvent.Kind.EXCEPTION_APPROVED,
-            user,
-            f"Approved the exception for {_m(deal, request.amount)} ({request.description}). "
-            f"Comment: {comment}",
-            data={"amount": str(request.amount)},
-            exception_request=request,
-        )
+        event = _record_decision(deal, request, user, ExceptionRequest.Status.APPROVED, comment)
         result = _write_concession(
             deal,
             user,
@@ -536,6 +523,27 @@ def exception_approve(
         )
         alerts.exception_decided(request=request, event=event)
     return result.concession
+
+
+def _record_decision(
+    deal: Deal, request: ExceptionRequest, user, status: str, comment: str
+) -> DealEvent:
+    """Keep who decided what, when and why, on the request and in the deal's history."""
+    request.status = status
+    request.decided_by = user
+    request.decided_at = timezone.now()
+    request.comment = comment
+    request.save(update_fields=["status", "decided_by", "decided_at", "comment"])
+    approved = status == ExceptionRequest.Status.APPROVED
+    return _event(
+        deal,
+        DealEvent.Kind.EXCEPTION_APPROVED if approved else DealEvent.Kind.EXCEPTION_REJECTED,
+        user,
+        f"{'Approved' if approved else 'Rejected'} the exception for "
+        f"{_m(deal, request.amount)} ({request.description}). Comment: {comment}",
+        data={"amount": str(request.amount)},
+        exception_request=request,
+    )
 
 
 def _what_changed(deal: Deal, request: ExceptionRequest, conceded: Decimal, floor: Decimal) -> str:
@@ -559,20 +567,7 @@ def exception_reject(
     comment = _text(comment, "comment", required=True, label="Comment")
     with transaction.atomic():
         deal, request = _lock_pending(exception_request, user)
-        request.status = ExceptionRequest.Status.REJECTED
-        request.decided_by = user
-        request.decided_at = timezone.now()
-        request.comment = comment
-        request.save(update_fields=["status", "decided_by", "decided_at", "comment"])
-        event = _event(
-            deal,
-            DealEvent.Kind.EXCEPTION_REJECTED,
-            user,
-            f"Rejected the exception for {_m(deal, request.amount)} ({request.description}). "
-            f"Comment: {comment}",
-            data={"amount": str(request.amount)},
-            exception_request=request,
-        )
+        event = _record_decision(deal, request, user, ExceptionRequest.Status.REJECTED, comment)
         deal.save(update_fields=["updated_at"])
         alerts.exception_decided(request=request, event=event)
     return request

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
+from babel.numbers import get_currency_precision
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -103,11 +104,22 @@ class LogResult:
 # Helpers ---------------------------------------------------------------------------------------
 
 
-def _money(value, field: str, **kwargs) -> Decimal:
+def _money(value, field: str, *, currency: str | None = None, **kwargs) -> Decimal:
     try:
-        return parse_money(value, **kwargs)
+        amount = parse_money(value, **kwargs)
     except MoneyError as e:
         raise InvalidValue(str(e), field=field) from None
+    if currency is not None:
+        # Yen have no cents: an amount the currency cannot pay is a typo, not a rounding job.
+        digits = get_currency_precision(currency)
+        if amount != amount.quantize(Decimal(1).scaleb(-digits)):
+            raise InvalidValue(
+                f"{currency} amounts have no minor units; use a whole number."
+                if digits == 0
+                else f"{currency} amounts have at most {digits} decimal places.",
+                field=field,
+            )
+    return amount
 
 
 def _text(value, field: str, *, required: bool, limit: int = TEXT_LIMIT, label: str = "") -> str:
@@ -249,11 +261,14 @@ def deal_create(
     currency = (currency or "").strip().upper() if isinstance(currency, str) else ""
     if not is_currency(currency):
         raise InvalidValue("Choose a currency such as USD or EUR.", field="currency")
-    opening_price = _money(opening_price, "opening_price")
-    floor = _money(floor, "floor", allow_zero=True)
+    opening_price = _money(opening_price, "opening_price", currency=currency)
+    floor = _money(floor, "floor", allow_zero=True, currency=currency)
     if floor >= opening_price:
         raise InvalidValue("The walk-away floor must be below the opening price.", field="floor")
-    cost = _money(cost, "cost", allow_zero=True) if cost is not None and cost != "" else None
+    if cost is not None and cost != "":
+        cost = _money(cost, "cost", allow_zero=True, currency=currency)
+    else:
+        cost = None
     with transaction.atomic():
         deal = Deal.objects.create(
             team=team,
@@ -279,10 +294,12 @@ def deal_create(
 # Concessions -----------------------------------------------------------------------------------
 
 
-def _validated_give(kind, amount, description, got_in_return) -> tuple[str, Decimal, str, str]:
+def _validated_give(
+    deal: Deal, kind, amount, description, got_in_return
+) -> tuple[str, Decimal, str, str]:
     if kind not in Concession.Kind.values:
         raise InvalidValue("Choose a kind of concession.", field="kind")
-    amount = _money(amount, "amount")
+    amount = _money(amount, "amount", currency=deal.currency)
     description = _text(description, "description", required=True, label="What you gave")
     got_in_return = _text(got_in_return, "got_in_return", required=False)
     return kind, amount, description, got_in_return
@@ -300,7 +317,7 @@ def concession_log(
 ) -> LogResult:
     """Log one give (rules 3, 7 and 8). Refuses, with the shortfall, anything below the floor."""
     kind, amount, description, got_in_return = _validated_give(
-        kind, amount, description, got_in_return
+        deal, kind, amount, description, got_in_return
     )
     form_key = _form_key(form_key)
     with transaction.atomic():
@@ -424,7 +441,7 @@ def exception_request(
 ) -> ExceptionRequest:
     """Ask the team's managers for a concession that would cross the floor."""
     kind, amount, description, got_in_return = _validated_give(
-        kind, amount, description, got_in_return
+        deal, kind, amount, description, got_in_return
     )
     note = _text(note, "note", required=False)
     form_key = _form_key(form_key)
@@ -579,7 +596,7 @@ def exception_reject(
 def floor_change(*, deal: Deal, user, new_floor, reason: str = "") -> FloorChange:
     """Rule 2: the owner may move the floor until the first concession; then only a manager,
     with a reason. Every change is kept."""
-    new_floor = _money(new_floor, "new_floor", allow_zero=True)
+    new_floor = _money(new_floor, "new_floor", allow_zero=True, currency=deal.currency)
     with transaction.atomic():
         locked = _lock(deal)
         _require_actor(user, locked)
@@ -645,7 +662,7 @@ def deal_win(*, deal: Deal, user, final_price=None) -> Deal:
         if final_price is None or final_price == "":
             final = locked.net
         else:
-            final = _money(final_price, "final_price")
+            final = _money(final_price, "final_price", currency=locked.currency)
         # The net only sits below the floor through approved exceptions, and by exactly what was
         # approved: one approval must not unlock any price at all (nor outlive its retraction).
         if final < min(locked.floor, locked.net):

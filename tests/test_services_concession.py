@@ -565,3 +565,15 @@ class TestAnySequenceOfMoves(TestCase):
         )
         assert changes.filter(kind=DealEvent.Kind.CONCESSION_RETRACTED).count() == len(retracted)
         assert Deal.objects.get(pk=deal.pk).conceded == expected
+
+
+def test_it_refuses_cents_in_a_currency_that_has_none(make_deal, give):
+    yen = make_deal(currency="JPY", opening_price=Decimal("1000000"), floor=Decimal("900000"))
+    with pytest.raises(services.InvalidValue) as e:
+        give(yen, "1500.50")
+    assert e.value.field == "amount"
+    assert "JPY amounts have no minor units" in e.value.message
+    assert not Concession.objects.filter(deal=yen).exists()
+    give(yen, "1500")
+    yen.refresh_from_db()
+    assert yen.conceded == Decimal("1500.00")

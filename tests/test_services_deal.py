@@ -519,3 +519,10 @@ def test_the_history_of_a_deal_that_walked_away_and_came_back(deal, owner, give)
         DealEvent.Kind.CAME_BACK,
         DealEvent.Kind.WON,
     ]
+
+
+def test_it_refuses_a_yen_deal_priced_in_cents(make_deal):
+    with pytest.raises(services.InvalidValue) as e:
+        make_deal(currency="JPY", opening_price=Decimal("1000000.50"), floor=Decimal("900000"))
+    assert e.value.field == "opening_price"
+    assert not Deal.objects.exists()

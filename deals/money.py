@@ -88,4 +88,11 @@ def format_money(amount: Decimal | None, currency: str) -> str:
     """ "$12,500.00": Babel's currency formatting in the configured locale, from the Decimal."""
     if amount is None:
         return ""
-    return format_currency(amount, currency, locale=settings.WALKAWAY_LOCALE)
+    # A page shows the same few amounts many times and Babel takes tens of microseconds each.
+    # str(amount) is part of the key because equal Decimals can print differently (0 and -0).
+    return _format_money(amount, str(amount), currency, settings.WALKAWAY_LOCALE)
+
+
+@lru_cache(maxsize=4096, typed=True)
+def _format_money(amount: Decimal, text: str, currency: str, locale: str) -> str:
+    return format_currency(amount, currency, locale=locale)

@@ -61,7 +61,7 @@ def deal_list(request):
         "nav": "deals",
         "filters": filters,
         "page": page,
-        "rows": [_row(d) for d in page.object_list],
+        "rows": _rows(page.object_list),
         "query": query.urlencode(),
         "can_create": _teams_for(request.user).exists(),
     }
@@ -77,10 +77,22 @@ def _per_page() -> int:
 class DealRow:
     deal: Deal
     assessment: erosion.Assessment
+    url: str
 
 
-def _row(deal: Deal) -> DealRow:
-    return DealRow(deal=deal, assessment=deal.assessment())
+def _rows(deals) -> list[DealRow]:
+    detail_url = _url_maker("deal_detail")
+    return [DealRow(deal=d, assessment=d.assessment(), url=detail_url(d.pk)) for d in deals]
+
+
+def _url_maker(name: str, *args):
+    """reverse(name, args=[*args, pk]) for many pks at the cost of one reverse().
+
+    A page with a link per row would otherwise resolve the same URL pattern once per row; the
+    rows differ only in the last number, which comes after every fixed part of the path.
+    """
+    head, _, tail = reverse(name, args=[*args, 0]).rpartition("/0/")
+    return lambda pk: f"{head}/{int(pk)}/{tail}"
 
 
 def _teams_for(user):
@@ -174,6 +186,10 @@ def _desk(request, deal: Deal, forms: Forms | None = None, **extra) -> dict:
     )
     events_qs = DealEvent.objects.filter(deal=deal).select_related("actor").order_by("-id")
     concessions = list(concessions_qs if show_all else concessions_qs[:RECENT])
+    retract_url = _url_maker("concession_retract", deal.pk)
+    for c in concessions:
+        c.retract_url = retract_url(c.pk)
+        c.retracted = _is_retracted(c)
     events = list(events_qs if show_all else events_qs[:RECENT])
     pending = list(
         ExceptionRequest.objects.filter(deal=deal, status=ExceptionRequest.Status.PENDING)
@@ -187,7 +203,7 @@ def _desk(request, deal: Deal, forms: Forms | None = None, **extra) -> dict:
     gives = [
         erosion.Give(amount=c.amount, has_get=c.has_get)
         for c in reversed(concessions)
-        if not c.is_retraction and not _is_retracted(c)
+        if not c.is_retraction and not c.retracted
     ]
     floor_locked = concession_count > 0
     return {
@@ -269,7 +285,8 @@ def concession_preview(request, pk: int):
 def _updated(request, deal: Deal, message: str, **extra) -> HttpResponse:
     """A change went through: htmx gets the whole desk out of band, a browser a redirect."""
     if request.htmx:
-        deal.refresh_from_db()
+        # A plain refresh forgets the owner and team loaded with the deal; the desk shows both.
+        deal.refresh_from_db(from_queryset=Deal.objects.select_related("owner", "team"))
         context = _desk(request, deal, flash=message, **extra)
         response = TemplateResponse(request, DETAIL + "#desk-update", context)
         # Whichever form was sent, the concession panel is the main swap; the rest is out of band.

@@ -1,4 +1,4 @@
-from .models import ExceptionRequest, Notification
+from .models import Deal, ExceptionRequest, Notification, manages_any_team
 
 
 def navigation(request):
@@ -6,10 +6,9 @@ def navigation(request):
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
-    from .models import Deal, Membership, Role
 
     def is_manager():
-        return user.is_staff or Membership.objects.filter(user=user, role=Role.MANAGER).exists()
+        return manages_any_team(user)
 
     def pending_approvals():
         return ExceptionRequest.objects.filter(

@@ -51,13 +51,21 @@ class Membership(models.Model):
         return f"{self.user} ({self.get_role_display()}, {self.team})"
 
 
-def _is_staff(user) -> bool:
+def is_staff_user(user) -> bool:
+    """Staff see and manage every team; a deactivated account keeps the flag but no rights."""
     return bool(user.is_active and (user.is_staff or user.is_superuser))
 
 
 def managed_team_ids(user):
     """A subquery of the teams `user` manages. Staff are handled by the callers."""
     return Membership.objects.filter(user=user, role=Role.MANAGER).values("team_id")
+
+
+def manages_any_team(user) -> bool:
+    """May open the manager's pages (dashboard, approvals, exports)."""
+    if not user.is_authenticated or not user.is_active:
+        return False
+    return is_staff_user(user) or Membership.objects.filter(user=user, role=Role.MANAGER).exists()
 
 
 class InSubquery(models.Func):
@@ -90,7 +98,7 @@ class DealQuerySet(models.QuerySet):
         """The only door to deals: owners see theirs, managers their teams', staff everything."""
         if not user.is_authenticated or not user.is_active:
             return self.none()
-        if _is_staff(user):
+        if is_staff_user(user):
             return self.all()
         return self.filter(Q(owner=user) | InSubquery("team_id", managed_team_ids(user)))
 
@@ -98,7 +106,7 @@ class DealQuerySet(models.QuerySet):
         """Deals on which `user` has a manager's rights (floors, exceptions, dashboard)."""
         if not user.is_authenticated or not user.is_active:
             return self.none()
-        if _is_staff(user):
+        if is_staff_user(user):
             return self.all()
         return self.filter(team__in=managed_team_ids(user))
 

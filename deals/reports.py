@@ -92,18 +92,26 @@ def final_margin() -> Percent:
 
 
 class Median(Aggregate):
-    """PostgreSQL's percentile_cont(0.5): the middle value, or the mean of the two middle ones.
+    """The middle value, or the mean of the two middle ones, in exact numerics (PostgreSQL).
 
-    percentile_cont only accepts double precision, so PostgreSQL converts the exact room-used
-    numerics to doubles for this one figure and the result is cast back to numeric. The error
-    is far below the hundredth of a percent the report rounds to.
+    percentile_cont would interpolate in double precision; percentile_disc keeps the column's
+    numeric type. Ascending it picks the lower middle value, descending the upper one: their
+    mean is the median, with no float on the way.
     """
 
-    function = "PERCENTILE_CONT"
+    function = "PERCENTILE_DISC"
     name = "Median"
-    template = "CAST(%(function)s(0.5) WITHIN GROUP (ORDER BY %(expressions)s) AS NUMERIC)"
     output_field = PERCENT_FIELD
     allow_distinct = False
+
+    def as_sql(self, compiler, connection, **extra_context):
+        expression = self.get_source_expressions()[0]  # then filter and ordering, unused here
+        sql, params = compiler.compile(expression)
+        middle = "PERCENTILE_DISC(0.5) WITHIN GROUP (ORDER BY {} {})"
+        return (
+            f"(({middle.format(sql, 'ASC')}) + ({middle.format(sql, 'DESC')})) / 2",
+            (*params, *params),
+        )
 
 
 # Filters ----------------------------------------------------------------------------------------

@@ -27,6 +27,7 @@ from .models import (
     Notification,
     Role,
     Team,
+    is_staff_user,
 )
 from .money import MoneyError, format_money, is_currency, parse_money
 
@@ -146,14 +147,10 @@ def _form_key(value: str | None) -> str | None:
     return value
 
 
-def _is_staff(user) -> bool:
-    return bool(user.is_active and (user.is_staff or user.is_superuser))
-
-
 def is_manager_of(user, team_id: int) -> bool:
     if not user.is_authenticated or not user.is_active:
         return False
-    if _is_staff(user):
+    if is_staff_user(user):
         return True
     return Membership.objects.filter(user=user, team_id=team_id, role=Role.MANAGER).exists()
 
@@ -254,7 +251,7 @@ def deal_create(
     # As for every other write, a deactivated account keeps its memberships but not its rights.
     if not user.is_authenticated or not user.is_active:
         raise NotAllowed("You are not a member of this team.")
-    if not Membership.objects.filter(user=user, team=team).exists() and not _is_staff(user):
+    if not Membership.objects.filter(user=user, team=team).exists() and not is_staff_user(user):
         raise NotAllowed("You are not a member of this team.")
     title = _text(title, "title", required=True, limit=TITLE_LIMIT, label="Title")
     customer = _text(customer, "customer", required=True, limit=TITLE_LIMIT, label="Customer")
@@ -373,7 +370,10 @@ def _write_concession(
             )
     except IntegrityError:
         # Only reachable if a lock was bypassed; the database still refuses the duplicate key.
-        existing = Concession.objects.get(deal=deal, form_key=form_key)
+        # Any other integrity error is a bug and must not be mistaken for a resubmission.
+        existing = Concession.objects.filter(deal=deal, form_key=form_key).first()
+        if form_key is None or existing is None:
+            raise
         now = deal.assessment()
         return LogResult(concession=existing, created=False, before=now, after=now)
     got = f" In return: {got_in_return}" if got_in_return else " Nothing in return."

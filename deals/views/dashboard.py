@@ -18,19 +18,10 @@ from django.views.decorators.http import require_GET
 
 from .. import export, reports
 from ..erosion import Level
-from ..models import Deal, DealStatus, Membership, Role
+from ..models import Deal, DealStatus, manages_any_team
 
 PERIOD_DAYS = 90
 ANY_STATUS = "any"
-
-
-def is_manager(user) -> bool:
-    """Manages at least one team (or is staff): may open the manager's pages."""
-    if not user.is_authenticated or not user.is_active:
-        return False
-    if user.is_staff or user.is_superuser:
-        return True
-    return Membership.objects.filter(user=user, role=Role.MANAGER).exists()
 
 
 def manager_required(view):
@@ -38,7 +29,7 @@ def manager_required(view):
 
     @wraps(view)
     def wrapped(request, *args, **kwargs):
-        if not is_manager(request.user):
+        if not manages_any_team(request.user):
             raise PermissionDenied
         return view(request, *args, **kwargs)
 

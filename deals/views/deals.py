@@ -34,7 +34,7 @@ from ..forms import (
     WalkAwayForm,
     WinForm,
 )
-from ..models import Concession, Deal, DealEvent, ExceptionRequest, Team
+from ..models import Concession, Deal, DealEvent, ExceptionRequest, Team, is_staff_user
 from ..money import MoneyError, format_money, parse_money
 
 DETAIL = "deals/deal_detail.html"
@@ -96,7 +96,7 @@ def _url_maker(name: str, *args):
 
 
 def _teams_for(user):
-    if user.is_staff:
+    if is_staff_user(user):
         return Team.objects.all()
     return Team.objects.filter(memberships__user=user).distinct()
 
@@ -160,8 +160,6 @@ class Forms:
     lose: LoseForm | None = None
     walk_away: WalkAwayForm | None = None
     floor: FloorForm | None = None
-    retract: RetractForm | None = None
-    retract_pk: int | None = None
 
 
 # A phone shows the latest entries; "Show all" opens the whole ledger and history.
@@ -228,8 +226,6 @@ def _desk(request, deal: Deal, forms: Forms | None = None, **extra) -> dict:
         "lose_form": forms.lose or LoseForm(),
         "walk_away_form": forms.walk_away or WalkAwayForm(),
         "floor_form": forms.floor or FloorForm(),
-        "retract_form": forms.retract,
-        "retract_pk": forms.retract_pk,
         "has_margin": deal.cost is not None,
         "margin": erosion.margin(deal.net, deal.cost),
         **extra,

@@ -61,6 +61,16 @@ def fill_concession(
     page: Page, amount: str, gave: str, got: str = "", kind: str = "Price discount"
 ) -> None:
     form = concession_form(page)
+    # A freshly swapped form is wired to htmx a moment after it appears (the settle delay);
+    # typing before that sends no preview request, so wait until htmx has processed the field.
+    page.wait_for_function(
+        """() => {
+            if (!window.htmx) return true;
+            const field = document.querySelector("#concession-form [name=amount]");
+            const data = field && field["htmx-internal-data"];
+            return Boolean(data && data.initHash);
+        }"""
+    )
     form.get_by_label("Kind").select_option(label=kind)
     form.get_by_label("Amount").fill(amount)
     form.get_by_label("What you gave").fill(gave)

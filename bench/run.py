@@ -405,6 +405,9 @@ class Scenario:
     method: str = "GET"
     body: str = ""
     htmx: bool = False
+    # Each connection is a rep at a page of their own: it sends back the page's `seen` stamp
+    # from the last response, as the browser does with the form it was given.
+    as_pages: bool = False
     result: dict = field(default_factory=dict)
 
 
@@ -472,8 +475,8 @@ def scenarios(meta: dict, concurrency: int, factor: float) -> list[Scenario]:
         # Last of the load scenarios: it adds concessions to the probe deals.
         Scenario(
             "log_concession",
-            f"log a concession (htmx POST, full desk), deals with {sizes[0]} to {sizes[-1]} "
-            "concessions",
+            f"log a concession (htmx POST from the page, as a rep does), deals with {sizes[0]} "
+            f"to {sizes[-1]} concessions",
             meta["rep"],
             [f"/deals/{pk}/concessions/" for pk in every_probe],
             n(1000),
@@ -481,6 +484,7 @@ def scenarios(meta: dict, concurrency: int, factor: float) -> list[Scenario]:
             method="POST",
             body=give + "&form_key={key}",
             htmx=True,
+            as_pages=True,
         ),
         Scenario(
             "export_csv",
@@ -505,6 +509,9 @@ def scenarios(meta: dict, concurrency: int, factor: float) -> list[Scenario]:
 def run_wrk(port: int, scenario: Scenario, client: Client, requests: int, tag: str) -> dict:
     out = DATA / f"wrk-{scenario.name}-{tag}.json"
     out.unlink(missing_ok=True)
+    # As pages, one wrk thread per connection: a thread's responses then answer its requests in
+    # turn, so it can carry each page's stamp to its next post. The count is per thread.
+    threads = scenario.concurrency if scenario.as_pages else 1
     env = dict(os.environ)
     env.update(
         BENCH_PATHS=",".join(scenario.paths),
@@ -513,12 +520,14 @@ def run_wrk(port: int, scenario: Scenario, client: Client, requests: int, tag: s
         BENCH_COOKIE=client.cookie_header(),
         BENCH_CSRF=client.csrf,
         BENCH_HTMX="1" if scenario.htmx else "0",
-        BENCH_REQUESTS=str(requests),
+        BENCH_REQUESTS=str(-(-requests // threads)),
+        BENCH_THREADS=str(threads),
+        BENCH_AS_PAGES="1" if scenario.as_pages else "0",
         BENCH_OUT=str(out),
     )
     cmd = [
         "wrk",
-        "-t1",
+        f"-t{threads}",
         f"-c{scenario.concurrency}",
         "-d300s",  # a ceiling; the script stops at BENCH_REQUESTS
         "--timeout",

@@ -7,6 +7,10 @@
 --   BENCH_CSRF      the CSRF token (sent as X-CSRFToken, as htmx does)
 --   BENCH_HTMX      "1": send HX-Request: true
 --   BENCH_REQUESTS  stop once this many responses have arrived (per wrk thread)
+--   BENCH_AS_PAGES  "1": each thread (one connection each) is a person at their own pages: it
+--                   takes its share of the paths and posts back the `seen` stamp of the form
+--                   its last response gave it for that path, as the browser would
+--   BENCH_THREADS   the number of wrk threads (for the share of paths)
 --   BENCH_OUT       where done() writes the figures as JSON
 --
 -- wrk runs for at most its -d; a scenario normally ends earlier, at BENCH_REQUESTS.
@@ -37,6 +41,16 @@ end
 
 function init(args)
    paths = split(os.getenv("BENCH_PATHS"), ",")
+   as_pages = os.getenv("BENCH_AS_PAGES") == "1"
+   if as_pages then
+      local nthreads = tonumber(os.getenv("BENCH_THREADS") or "1")
+      local mine = {}
+      for i, path in ipairs(paths) do
+         if (i - 1) % nthreads == ((id or 1) - 1) % nthreads then table.insert(mine, path) end
+      end
+      if #mine > 0 then paths = mine end
+   end
+   seen, last_path = {}, nil
    method = os.getenv("BENCH_METHOD") or "GET"
    body = os.getenv("BENCH_BODY") or ""
    limit = tonumber(os.getenv("BENCH_REQUESTS") or "100")
@@ -59,9 +73,11 @@ end
 function request()
    sent = sent + 1
    local path = paths[(sent - 1) % #paths + 1]
+   last_path = path
    local payload = nil
    if method == "POST" then
       payload = string.gsub(body, "{key}", "bench-" .. run_tag .. "-" .. sent)
+      if as_pages and seen[path] then payload = payload .. "&seen=" .. seen[path] end
    end
    return wrk.format(method, path, request_headers, payload)
 end
@@ -69,6 +85,9 @@ end
 function response(status, headers, response_body)
    received = received + 1
    if status >= 400 then bad = bad + 1 end
+   if as_pages and last_path then
+      seen[last_path] = string.match(response_body or "", 'name="seen" value="(%d+)"')
+   end
    local q = tonumber(headers["X-Queries"] or headers["x-queries"] or "")
    if q then
       queries_sum = queries_sum + q

@@ -7,15 +7,18 @@ in services.py; nothing here has side effects in save().
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Func, OuterRef, Q, Subquery
 
 from .erosion import Assessment, Level, assess
 
 MONEY = {"max_digits": 14, "decimal_places": 2}
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
 
 
 class Role(models.TextChoices):
@@ -112,6 +115,23 @@ class DealQuerySet(models.QuerySet):
 
     def open(self) -> DealQuerySet:
         return self.filter(status=Deal.Status.OPEN)
+
+    def with_ledger_counts(self) -> DealQuerySet:
+        """Each deal's number of concessions (`concession_count`) and events (`event_count`).
+
+        Read in the same statement as the deal row, so they belong to the same moment as its
+        `stamp`: a page drawn from them can later tell, by the stamp alone, that they still hold.
+        """
+        return self.annotate(
+            concession_count=_count_per_deal(Concession),
+            event_count=_count_per_deal(DealEvent),
+        )
+
+
+def _count_per_deal(model) -> Subquery:
+    # COUNT as a plain function, not an aggregate: no GROUP BY, so one row even for none.
+    rows = model.objects.filter(deal=OuterRef("pk")).order_by()
+    return Subquery(rows.annotate(n=Func(F("pk"), function="COUNT")).values("n"))
 
 
 class DealStatus(models.TextChoices):
@@ -217,6 +237,18 @@ class Deal(models.Model):
 
     def assessment(self) -> Assessment:
         return assess(opening_price=self.opening_price, floor=self.floor, conceded=self.conceded)
+
+    @property
+    def stamp(self) -> str:
+        """Changes whenever anything on the deal's page does: every service that writes to the
+        deal, its ledger or its history saves `updated_at` under the deal's row lock. Exact to
+        the microsecond (no float on the way), for cache keys and "is the page still current"."""
+        return change_stamp(self.updated_at)
+
+
+def change_stamp(moment: datetime) -> str:
+    """A deal's `stamp` for its `updated_at`."""
+    return str((moment - _EPOCH) // _MICROSECOND)
 
 
 class Concession(models.Model):

@@ -9,6 +9,7 @@ back anything written before a later check fails.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 
 from babel.numbers import get_currency_precision
@@ -100,6 +101,12 @@ class LogResult:
     created: bool
     before: Assessment
     after: Assessment
+    # The deal as written, the events written with it (oldest first) and the deal's last change
+    # before this one: enough for a page to update itself without reading the deal again, and
+    # to know whether anything else changed since the page was drawn.
+    deal: Deal
+    events: tuple[DealEvent, ...] = ()
+    previously_updated_at: datetime | None = None
 
 
 # Helpers ---------------------------------------------------------------------------------------
@@ -207,7 +214,9 @@ def _m(deal: Deal, amount: Decimal | None) -> str:
     return format_money(amount, deal.currency)
 
 
-def _set_conceded(deal: Deal, conceded: Decimal, actor) -> tuple[Assessment, Assessment]:
+def _set_conceded(
+    deal: Deal, conceded: Decimal, actor
+) -> tuple[Assessment, Assessment, DealEvent | None]:
     """Move the running total, re-level the deal, and record a level change when there is one."""
     before = deal.assessment()
     deal.conceded = conceded
@@ -216,13 +225,14 @@ def _set_conceded(deal: Deal, conceded: Decimal, actor) -> tuple[Assessment, Ass
     if LEVEL_RANK[after.level] > LEVEL_RANK[Level(deal.peak_level)]:
         deal.peak_level = after.level
     deal.save(update_fields=["conceded", "level", "peak_level", "updated_at"])
-    _record_level_change(deal, before, after, actor)
-    return before, after
+    return before, after, _record_level_change(deal, before, after, actor)
 
 
-def _record_level_change(deal: Deal, before: Assessment, after: Assessment, actor) -> None:
+def _record_level_change(
+    deal: Deal, before: Assessment, after: Assessment, actor
+) -> DealEvent | None:
     if before.level == after.level:
-        return
+        return None
     event = _event(
         deal,
         DealEvent.Kind.LEVEL_CHANGED,
@@ -231,6 +241,7 @@ def _record_level_change(deal: Deal, before: Assessment, after: Assessment, acto
         data={"from": before.level.value, "to": after.level.value},
     )
     alerts.level_changed(deal=deal, before=before.level, after=after.level, event=event)
+    return event
 
 
 # Deals -----------------------------------------------------------------------------------------
@@ -324,7 +335,9 @@ def concession_log(
             existing = Concession.objects.filter(deal=locked, form_key=form_key).first()
             if existing is not None:
                 now = locked.assessment()
-                return LogResult(concession=existing, created=False, before=now, after=now)
+                return LogResult(
+                    concession=existing, created=False, before=now, after=now, deal=locked
+                )
         _require_open(locked)
         current = locked.assessment()
         if amount > current.remaining:
@@ -375,10 +388,11 @@ def _write_concession(
         if form_key is None or existing is None:
             raise
         now = deal.assessment()
-        return LogResult(concession=existing, created=False, before=now, after=now)
+        return LogResult(concession=existing, created=False, before=now, after=now, deal=deal)
+    previously_updated_at = deal.updated_at
     got = f" In return: {got_in_return}" if got_in_return else " Nothing in return."
     approved = " (approved exception)" if exception_request else ""
-    _event(
+    logged = _event(
         deal,
         DealEvent.Kind.CONCESSION_LOGGED,
         user,
@@ -387,8 +401,16 @@ def _write_concession(
         concession=concession,
         exception_request=exception_request,
     )
-    before, after = _set_conceded(deal, deal.conceded + amount, user)
-    return LogResult(concession=concession, created=True, before=before, after=after)
+    before, after, level_changed = _set_conceded(deal, deal.conceded + amount, user)
+    return LogResult(
+        concession=concession,
+        created=True,
+        before=before,
+        after=after,
+        deal=deal,
+        events=(logged,) if level_changed is None else (logged, level_changed),
+        previously_updated_at=previously_updated_at,
+    )
 
 
 def concession_retract(*, concession: Concession, user, reason: str) -> Concession:

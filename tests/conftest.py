@@ -8,6 +8,7 @@ import uuid
 from decimal import Decimal
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 
 from deals import services
@@ -27,6 +28,15 @@ def require_postgres() -> None:
     if os.environ.get("REQUIRE_POSTGRES") == "1":
         pytest.fail("REQUIRE_POSTGRES=1 but DATABASE_URL does not point at PostgreSQL")
     pytest.skip("needs PostgreSQL: set DATABASE_URL=postgres://...")
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Each test starts with nothing kept: cached deal pages from an earlier test would carry
+    its data under keys (deal id, stamp) that a later test could meet again."""
+    cache.clear()
+    yield
+    cache.clear()
 
 
 def _user(django_user_model, username, **extra):

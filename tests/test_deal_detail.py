@@ -282,7 +282,7 @@ def test_the_page_costs_the_same_queries_however_long_the_ledger(
     with django_assert_max_num_queries(11):
         response = client.get(url(deal))
     assert response.status_code == 200
-    assert f'Concessions <span class="count">({n + 1})</span>' in page(response)
+    assert f'<span class="count" id="concession-count">({n + 1})</span>' in page(response)
     with django_assert_max_num_queries(11):
         response = client.get(url(deal) + "?all=1")
     assert page(response).count('<li class="concession') == n + 1
@@ -302,3 +302,59 @@ def test_a_long_ledger_shows_the_latest_entries_with_a_link_to_all(client, owner
     assert page(everything).count('<li class="concession') == 31
     assert "Give 9<" in page(everything)
     assert "Show all" not in words(everything)
+
+
+# The ledger's sections are kept drawn between visits, keyed on the deal's stamp --------------
+
+
+def test_a_page_seen_again_is_served_from_what_was_kept_with_fewer_queries(
+    client, owner, make_deal, django_assert_max_num_queries
+):
+    deal = long_deal(make_deal, 30)
+    client.force_login(owner)
+    first = client.get(url(deal))
+    # Session, user, deal, manager check, the nav's two counts: nothing of the ledger.
+    with django_assert_max_num_queries(7):
+        again = client.get(url(deal))
+    assert _without_tokens(page(again)) == _without_tokens(page(first))
+
+
+def _without_tokens(html: str) -> str:
+    """The page minus what differs on every drawing: CSRF tokens and one-time form keys."""
+    html = re.sub(r'name="(csrfmiddlewaretoken|form_key)" value="[^"]*"', r'name="\1"', html)
+    return re.sub(r'"x-csrftoken": "[^"]*"', '"x-csrftoken": ""', html)
+
+
+def test_a_change_after_the_page_was_kept_shows_on_the_next_visit(client, owner, deal, give):
+    give(deal, "100", description="Free installation")
+    client.force_login(owner)
+    assert "Free installation" in words(client.get(url(deal)))
+    give(deal, "40", description="Longer payment terms")
+    text = words(client.get(url(deal)))
+    assert "Longer payment terms" in text
+    assert "Concessions (2)" in text
+    assert "2. Price discount: $40.00, Longer payment terms" in text
+
+
+def test_the_whole_ledger_is_drawn_fresh_and_not_from_the_kept_page(client, owner, make_deal):
+    deal = long_deal(make_deal, 25)
+    client.force_login(owner)
+    client.get(url(deal))
+    everything = client.get(url(deal) + "?all=1")
+    assert page(everything).count('<li class="concession') == 26
+    assert page(client.get(url(deal))).count('<li class="concession') == 20
+
+
+def test_a_kept_page_shows_the_time_of_pending_requests_as_of_now(client, owner, deal, give):
+    give(deal, "900")
+    services.exception_request(
+        deal=deal,
+        user=owner,
+        kind="price_discount",
+        amount=Decimal("200"),
+        description="Extra discount",
+        note="",
+    )
+    client.force_login(owner)
+    client.get(url(deal))
+    assert "Waiting for approval" in words(client.get(url(deal)))

@@ -33,6 +33,23 @@ def form_field(field, wide=False, hide_optional=False) -> str:
     A tag rather than an included template: the deal page renders a dozen fields on every
     request, and an include costs a template render and its variable lookups per field.
     """
+    form = field.form
+    # A blank field of a form whose fields never vary draws the same markup every time, and
+    # Django draws a widget through a template: keep the first drawing.
+    shared = getattr(form, "blank_markup_is_shared", False)
+    if shared and not form.is_bound and field.name not in form.initial:
+        key = (type(form), field.name, field.auto_id, bool(wide), bool(hide_optional))
+        markup = _blank_fields.get(key)
+        if markup is None:
+            markup = _blank_fields[key] = _form_field(field, wide, hide_optional)
+        return markup
+    return _form_field(field, wide, hide_optional)
+
+
+_blank_fields: dict[tuple, str] = {}
+
+
+def _form_field(field, wide, hide_optional) -> str:
     auto_id = conditional_escape(field.auto_id)
     errors = field.errors
     classes = "field"

@@ -12,9 +12,11 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib import messages
+from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
+from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.text import Truncator
@@ -34,7 +36,15 @@ from ..forms import (
     WalkAwayForm,
     WinForm,
 )
-from ..models import Concession, Deal, DealEvent, ExceptionRequest, Team, is_staff_user
+from ..models import (
+    Concession,
+    Deal,
+    DealEvent,
+    ExceptionRequest,
+    Team,
+    change_stamp,
+    is_staff_user,
+)
 from ..money import MoneyError, format_money, parse_money
 
 DETAIL = "deals/deal_detail.html"
@@ -144,10 +154,9 @@ def deal_create(request):
 # Deal page --------------------------------------------------------------------------------------
 
 
-def _visible_deal(request, pk: int) -> Deal:
-    return get_object_or_404(
-        Deal.objects.visible_to(request.user).select_related("owner", "team"), pk=pk
-    )
+def _visible_deal(request, pk: int, *, counts: bool = False) -> Deal:
+    deals = Deal.objects.visible_to(request.user).select_related("owner", "team")
+    return get_object_or_404(deals.with_ledger_counts() if counts else deals, pk=pk)
 
 
 @dataclass
@@ -164,58 +173,52 @@ class Forms:
 
 # A phone shows the latest entries; "Show all" opens the whole ledger and history.
 RECENT = 20
+# The parts of the page drawn from the ledger, kept rendered between requests (see _ledger).
+SECTIONS = ("chart", "concession-list", "history")
 
 
-def _desk(request, deal: Deal, forms: Forms | None = None, **extra) -> dict:
+@dataclass
+class Ledger:
+    """What the deal page shows of the ledger, the history and the pending requests."""
+
+    concession_count: int
+    event_count: int
+    pending: list[ExceptionRequest]
+    nudges: list[erosion.Nudge]
+    # Drawn from the entries below, or kept from an earlier request (then the entries are None).
+    sections: dict[str, str] | None = None
+    concessions: list[Concession] | None = None
+    events: list[DealEvent] | None = None
+    chart: object = None
+
+
+def _desk(request, deal: Deal, forms: Forms | None = None, *, page: bool = False, **extra) -> dict:
     """Everything the deal page shows, in a fixed number of queries whatever the deal's size.
 
     Only the most recent concessions and events are loaded unless the person asks for all of
     them: the running total is kept on the deal, so nothing here needs the whole ledger.
+    `page`: the whole page is drawn, so its ledger sections may come from the cache.
     """
     forms = forms or Forms()
     user = request.user
-    show_all = request.GET.get("all") == "1"
-    concession_count = Concession.objects.filter(deal=deal).count()
-    event_count = DealEvent.objects.filter(deal=deal).count()
-    concessions_qs = (
-        Concession.objects.filter(deal=deal)
-        .select_related("created_by", "retraction", "exception_request")
-        .order_by("-id")
-    )
-    events_qs = DealEvent.objects.filter(deal=deal).select_related("actor").order_by("-id")
-    concessions = list(concessions_qs if show_all else concessions_qs[:RECENT])
-    retract_url = _url_maker("concession_retract", deal.pk)
-    for c in concessions:
-        c.retract_url = retract_url(c.pk)
-        c.retracted = _is_retracted(c)
-    events = list(events_qs if show_all else events_qs[:RECENT])
-    pending = list(
-        ExceptionRequest.objects.filter(deal=deal, status=ExceptionRequest.Status.PENDING)
-        .select_related("requested_by")
-        .order_by("id")
-    )
     is_manager = services.is_manager_of(user, deal.team_id)
     can_act = deal.owner_id == user.pk or is_manager
-    assessment = deal.assessment()
-    # The coach looks at gives that still stand, oldest first; retractions are not gives.
-    gives = [
-        erosion.Give(amount=c.amount, has_get=c.has_get)
-        for c in reversed(concessions)
-        if not c.is_retraction and not c.retracted
-    ]
-    floor_locked = concession_count > 0
+    show_all = request.GET.get("all") == "1"
+    ledger = _ledger(deal, can_act=can_act, show_all=show_all, page=page)
+    floor_locked = ledger.concession_count > 0
     return {
         "nav": "deals",
         "deal": deal,
-        "a": assessment,
-        "concessions": concessions,
-        "concession_count": concession_count,
-        "events": events,
-        "event_count": event_count,
+        "a": deal.assessment(),
+        "concessions": ledger.concessions,
+        "concession_count": ledger.concession_count,
+        "events": ledger.events,
+        "event_count": ledger.event_count,
         "show_all": show_all,
-        "pending": pending,
-        "nudges": erosion.nudges(gives) if deal.is_open else [],
-        "chart": waterfall(deal, list(reversed(concessions)), total_count=concession_count),
+        "sections": ledger.sections,
+        "pending": ledger.pending,
+        "nudges": ledger.nudges,
+        "chart": ledger.chart,
         "can_act": can_act,
         "is_manager": is_manager,
         "can_change_floor": can_act and deal.is_open and (is_manager or not floor_locked),
@@ -232,6 +235,95 @@ def _desk(request, deal: Deal, forms: Forms | None = None, **extra) -> dict:
     }
 
 
+def _ledger(deal: Deal, *, can_act: bool, show_all: bool, page: bool) -> Ledger:
+    """The deal's ledger as the page shows it.
+
+    Drawing the concession list, the history and the chart is most of a deal page's cost, and
+    they change only when the deal does: kept rendered, keyed on the deal's stamp (which every
+    write moves) and on what differs between viewers (whether they may retract). The cache
+    never needs clearing; a stale entry is simply never asked for again.
+    """
+    key = f"deal-ledger:{deal.pk}:{deal.stamp}:{int(can_act)}" if page and not show_all else None
+    if key is not None and (kept := cache.get(key)) is not None:
+        return kept
+    counts = Deal.objects.with_ledger_counts().filter(pk=deal.pk)
+    concession_count, event_count = counts.values_list("concession_count", "event_count").get()
+    concessions = _recent_concessions(deal, limit=None if show_all else RECENT)
+    events_qs = DealEvent.objects.filter(deal=deal).select_related("actor").order_by("-id")
+    events = list(events_qs if show_all else events_qs[:RECENT])
+    pending = list(
+        ExceptionRequest.objects.filter(deal=deal, status=ExceptionRequest.Status.PENDING)
+        .select_related("requested_by")
+        .order_by("id")
+    )
+    ledger = Ledger(
+        concession_count=concession_count,
+        event_count=event_count,
+        pending=pending,
+        nudges=_nudges(deal, concessions),
+        concessions=concessions,
+        events=events,
+        chart=waterfall(deal, list(reversed(concessions)), total_count=concession_count),
+    )
+    if key is not None:
+        context = {
+            "deal": deal,
+            "can_act": can_act,
+            "show_all": show_all,
+            "concessions": concessions,
+            "concession_count": concession_count,
+            "events": events,
+            "event_count": event_count,
+            "chart": ledger.chart,
+        }
+        ledger.sections = {
+            name.replace("-", "_"): render_to_string(f"{DETAIL}#{name}", context)
+            for name in SECTIONS
+        }
+        kept = Ledger(
+            concession_count=concession_count,
+            event_count=event_count,
+            pending=pending,
+            nudges=ledger.nudges,
+            sections=ledger.sections,
+        )
+        cache.set(key, kept, timeout=LEDGER_CACHE_SECONDS)
+    return ledger
+
+
+# Long enough to serve a rep's many looks at a deal during a negotiation; a deal's entries are
+# replaced, not removed, when it changes, so this only bounds how long an old one takes room.
+LEDGER_CACHE_SECONDS = 60 * 60
+
+
+def _recent_concessions(deal: Deal, *, limit: int | None) -> list[Concession]:
+    """The latest concessions, newest first, each with its retract link and whether it stands."""
+    rows = (
+        Concession.objects.filter(deal=deal)
+        .select_related("created_by", "retraction", "exception_request")
+        .order_by("-id")
+    )
+    concessions = list(rows if limit is None else rows[:limit])
+    retract_url = _url_maker("concession_retract", deal.pk)
+    for c in concessions:
+        c.retract_url = retract_url(c.pk)
+        c.retracted = _is_retracted(c)
+    return concessions
+
+
+def _nudges(deal: Deal, concessions: list[Concession]) -> list[erosion.Nudge]:
+    if not deal.is_open:
+        return []
+    # The coach looks at gives that still stand, oldest first; retractions are not gives.
+    return erosion.nudges(
+        [
+            erosion.Give(amount=c.amount, has_get=c.has_get)
+            for c in reversed(concessions)
+            if not c.is_retraction and not c.retracted
+        ]
+    )
+
+
 def _is_retracted(concession: Concession) -> bool:
     try:
         return concession.retraction is not None
@@ -243,7 +335,7 @@ def _is_retracted(concession: Concession) -> bool:
 def deal_detail(request, pk: int):
     deal = _visible_deal(request, pk)
     template = DETAIL + ("#gauge" if request.htmx else "")
-    return TemplateResponse(request, template, _desk(request, deal))
+    return TemplateResponse(request, template, _desk(request, deal, page=True))
 
 
 PREVIEW_FIELDS = ("opening_price", "floor", "conceded", "currency")
@@ -275,7 +367,8 @@ def concession_preview(request, pk: int):
     if request.htmx:
         return TemplateResponse(request, DETAIL + "#preview", {"deal": deal, **extra})
     form = ConcessionForm(initial={"amount": raw[:40]})
-    return TemplateResponse(request, DETAIL, _desk(request, deal, Forms(concession=form), **extra))
+    context = _desk(request, deal, Forms(concession=form), page=True, **extra)
+    return TemplateResponse(request, DETAIL, context)
 
 
 def _updated(request, deal: Deal, message: str, **extra) -> HttpResponse:
@@ -293,7 +386,7 @@ def _updated(request, deal: Deal, message: str, **extra) -> HttpResponse:
 
 def _refused(request, deal: Deal, forms: Forms, partial: str, *, status: int, **extra):
     """Show the form again with what went wrong, where it went wrong."""
-    context = _desk(request, deal, forms, **extra)
+    context = _desk(request, deal, forms, page=not request.htmx, **extra)
     if request.htmx:
         response = TemplateResponse(request, f"{DETAIL}#{partial}", context, status=status)
         return reswap(retarget(response, f"#{partial}"), "outerHTML")
@@ -306,7 +399,7 @@ def _status_for(error: services.DomainError) -> int:
 
 @require_POST
 def concession_log(request, pk: int):
-    deal = _visible_deal(request, pk)
+    deal = _visible_deal(request, pk, counts=True)
     form = ConcessionForm(request.POST)
     if not form.is_valid():
         return _refused(request, deal, Forms(concession=form), "concession-panel", status=422)
@@ -353,7 +446,63 @@ def concession_log(request, pk: int):
     )
     if not result.created:
         message = "That concession was already logged; nothing was added."
+    elif request.htmx and _page_was_current(request, deal, result):
+        return _logged(request, deal, result, message)
     return _updated(request, deal, message, focus_amount=True)
+
+
+def _page_was_current(request, deal: Deal, result: services.LogResult) -> bool:
+    """Nothing but this log changed the deal since the page that sent it was drawn: the page
+    showed the deal at the stamp it sent, the deal was read here at that stamp (with its
+    counts), and it was still at it when the service locked it."""
+    seen = request.POST.get("seen", "")
+    previous = result.previously_updated_at
+    return previous is not None and seen == deal.stamp == change_stamp(previous)
+
+
+def _logged(request, deal: Deal, result: services.LogResult, message: str) -> HttpResponse:
+    """The page was current, so it needs only what this log changed: the figures, gauge,
+    status and chart redrawn, the new concession and events put on top of their lists. Far
+    cheaper than drawing the whole desk again, which is what a rep waits for mid-call."""
+    written = result.deal
+    concession = result.concession
+    concession.retract_url = _url_maker("concession_retract", written.pk)(concession.pk)
+    concession.retracted = False
+    concession_count = deal.concession_count + 1
+    first = concession_count == 1
+    recent = [concession] if first else _recent_concessions(written, limit=RECENT)
+    context = {
+        "deal": written,
+        "a": result.after,
+        "flash": message,
+        "focus_amount": True,
+        "concession_form": ConcessionForm(),
+        # The service let this person log, so they may act on the deal.
+        "can_act": True,
+        "concessions": recent,
+        "concession_count": concession_count,
+        "new_concessions": [concession],
+        "concessions_more": deal.concession_count > RECENT,
+        "new_events": list(reversed(result.events)),
+        "event_count": deal.event_count + len(result.events),
+        "history_more": deal.event_count > RECENT,
+        "nudges": _nudges(written, recent),
+        "chart": waterfall(written, list(reversed(recent)), total_count=concession_count),
+        "first_concession": first,
+        "has_margin": written.cost is not None,
+        "margin": erosion.margin(written.net, written.cost),
+    }
+    if first:
+        # The first concession locks the floor: its panel changes with it.
+        is_manager = services.is_manager_of(request.user, written.team_id)
+        context.update(
+            is_manager=is_manager,
+            floor_locked=True,
+            can_change_floor=is_manager,
+            floor_form=FloorForm(),
+        )
+    response = TemplateResponse(request, DETAIL + "#concession-logged", context)
+    return reswap(retarget(response, "#concession-form"), "outerHTML")
 
 
 def _not_found() -> Http404:
@@ -443,7 +592,9 @@ def floor_change(request, pk: int):
     deal = _visible_deal(request, pk)
     if request.method == "GET":
         return TemplateResponse(
-            request, DETAIL + ("#floor-panel" if request.htmx else ""), _desk(request, deal)
+            request,
+            DETAIL + ("#floor-panel" if request.htmx else ""),
+            _desk(request, deal, page=not request.htmx),
         )
     form = FloorForm(request.POST)
     if form.is_valid():

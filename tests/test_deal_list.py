@@ -204,3 +204,76 @@ def test_a_long_ledger_costs_the_list_nothing_more(
     with django_assert_max_num_queries(7):
         response = client.get(URL)
     assert f"${Decimal(1000000) - n + 1:,.2f}" in words(response)
+
+
+# A list seen again is served from what was kept, until any of its deals changes -------------
+
+
+def test_a_list_seen_again_costs_fewer_queries_and_reads_the_same(
+    client, owner, make_deal, django_assert_max_num_queries
+):
+    for n in range(3):
+        make_deal(title=f"Deal {n}")
+    client.force_login(owner)
+    first = client.get(URL)
+    # Session, user, the count with the list's version, may-create, the nav: no rows.
+    with django_assert_max_num_queries(6) as captured:
+        again = client.get(URL)
+    assert not any('"deals_deal"."title"' in q["sql"] for q in captured.captured_queries)
+    assert titles(again) == titles(first) == ["Deal 2", "Deal 1", "Deal 0"]
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda deal, owner: services.concession_log(
+            deal=deal,
+            user=owner,
+            kind="price_discount",
+            amount=Decimal("800"),
+            description="Discount",
+        ),
+        lambda deal, owner: services.deal_lose(deal=deal, user=owner, reason="price"),
+    ],
+    ids=["a concession", "an outcome"],
+)
+def test_a_change_to_any_deal_shows_on_the_next_visit(client, owner, make_deal, change):
+    older = make_deal(title="Older", customer="Acme")
+    make_deal(title="Newer")
+    client.force_login(owner)
+    assert titles(client.get(URL)) == ["Newer", "Older"]
+    change(older, owner)
+    response = client.get(URL)
+    assert titles(response) == ["Older", "Newer"]
+    older.refresh_from_db()
+    text = words(response)
+    row = text[text.index("Older Acme") : text.index("Newer")]
+    assert f"olivia ${older.net:,.2f}" in row
+    assert row.strip().endswith(older.get_status_display())
+
+
+def test_a_new_deal_shows_on_the_next_visit(client, owner, make_deal):
+    make_deal(title="First")
+    client.force_login(owner)
+    client.get(URL)
+    make_deal(title="Second")
+    assert titles(client.get(URL)) == ["Second", "First"]
+
+
+def test_each_person_and_each_filter_gets_their_own_list(client, owner, manager, make_deal):
+    make_deal(title="Theirs")
+    client.force_login(owner)
+    assert "New deal" in words(client.get(URL))
+    assert titles(client.get(URL, {"status": "won"})) == []
+    client.force_login(manager)
+    assert titles(client.get(URL)) == ["Theirs"]
+    assert titles(client.get(URL, {"status": "open"})) == ["Theirs"]
+
+
+def test_page_links_keep_only_the_filters_that_were_understood(client, owner, make_deal, settings):
+    settings.WALKAWAY_DEALS_PER_PAGE = 1
+    make_deal(title="One")
+    make_deal(title="Two")
+    client.force_login(owner)
+    response = client.get(URL, {"status": "open", "level": "nonsense", "junk": "<x>"})
+    assert 'href="?status=open&amp;page=2" rel="next"' in page(response)

@@ -68,7 +68,29 @@ def manages_any_team(user) -> bool:
     """May open the manager's pages (dashboard, approvals, exports)."""
     if not user.is_authenticated or not user.is_active:
         return False
-    return is_staff_user(user) or Membership.objects.filter(user=user, role=Role.MANAGER).exists()
+    return is_staff_user(user) or bool(_teams_managed(user))
+
+
+def manages_team(user, team_id: int) -> bool:
+    """A manager's rights on the team, as pages show them. Services decide with a fresh read
+    under their lock (services.is_manager_of); a page asks this, once per request."""
+    if not user.is_authenticated or not user.is_active:
+        return False
+    return is_staff_user(user) or team_id in _teams_managed(user)
+
+
+def _teams_managed(user) -> frozenset[int]:
+    # Read once per user object: the request's user lives as long as the request, and the
+    # navigation, the deal page and the manager's pages all ask.
+    teams = getattr(user, "_walkaway_teams_managed", None)
+    if teams is None:
+        teams = frozenset(
+            Membership.objects.filter(user=user, role=Role.MANAGER).values_list(
+                "team_id", flat=True
+            )
+        )
+        user._walkaway_teams_managed = teams
+    return teams
 
 
 class InSubquery(models.Func):

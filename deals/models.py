@@ -244,6 +244,8 @@ class Deal(models.Model):
                 fields=["team", "status", "-updated_at"], name="deal_team_status_activity"
             ),
             models.Index(fields=["owner", "-updated_at"], name="deal_owner_activity"),
+            # The dashboard's period: the deals of the managed teams created in it.
+            models.Index(fields=["team", "created_at"], name="deal_team_created"),
         ]
 
     def __str__(self) -> str:
@@ -318,7 +320,17 @@ class Concession(models.Model):
                 condition=Q(kind__in=ConcessionKind.values), name="concession_kind_valid"
             ),
         ]
-        indexes = [models.Index(fields=["deal", "id"], name="concession_deal_order")]
+        indexes = [
+            models.Index(fields=["deal", "id"], name="concession_deal_order"),
+            # The dashboard counts each deal's gives and retractions (index-only), and its gives
+            # without a get, from these two.
+            models.Index(fields=["deal", "retracts"], name="concession_deal_retracts"),
+            models.Index(
+                fields=["deal"],
+                condition=Q(retracts__isnull=True, got_in_return=""),
+                name="concession_deal_no_get",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()}: {self.description[:60]}"

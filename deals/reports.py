@@ -32,6 +32,7 @@ from django.db.models import (
     Q,
     QuerySet,
     Subquery,
+    Sum,
     Value,
     Window,
 )
@@ -105,11 +106,19 @@ class Median(Aggregate):
     allow_distinct = False
 
     def as_sql(self, compiler, connection, **extra_context):
-        expression = self.get_source_expressions()[0]  # then filter and ordering, unused here
+        expression = self.get_source_expressions()[0]  # then filter and ordering
         sql, params = compiler.compile(expression)
-        middle = "PERCENTILE_DISC(0.5) WITHIN GROUP (ORDER BY {} {})"
+        keep, keep_params = "", ()
+        if self.filter is not None:  # like any aggregate's FILTER: over the rows it keeps
+            keep, keep_params = compiler.compile(self.filter)
+            keep = f" FILTER (WHERE {keep})"
+        lower, upper = (
+            f"PERCENTILE_DISC(0.5) WITHIN GROUP (ORDER BY {sql} {direction}){keep}"
+            for direction in ("ASC", "DESC")
+        )
+        params = (*params, *keep_params)
         return (
-            f"(({middle.format(sql, 'ASC')}) + ({middle.format(sql, 'DESC')})) / 2",
+            f"(({lower}) + ({upper})) / 2",
             (*params, *params),
         )
 
@@ -267,26 +276,55 @@ class RepFigures:
         return self.exceptions_approved + self.exceptions_rejected + self.exceptions_pending
 
 
+def _per_deal(entries: QuerySet, count: Func) -> Subquery:
+    """`count` over `entries` (filtered on deal=OuterRef("pk")) as a correlated subquery: one
+    probe of an index per deal, summed per rep by the outer query. `count` is a plain function
+    rather than an aggregate, so the subquery has no GROUP BY and says 0 for no rows."""
+    return Subquery(entries.order_by().annotate(n=count).values("n"), output_field=IntegerField())
+
+
+# Every ledger entry is a give or a retraction, and a retraction undoes exactly one give of its
+# own deal, once (DOMAIN.md, rule 5): the gives that stand are the entries less twice the
+# retractions. COUNT(*) and COUNT(retracts_id) read the (deal, retracts) index alone.
+STANDING_GIVES = Func(
+    F("retracts"), template="COUNT(*) - 2 * COUNT(%(expressions)s)", output_field=IntegerField()
+)
+COUNT_ROWS = Func(template="COUNT(*)", output_field=IntegerField())
+
+
 def rep_figures(deals: QuerySet[Deal]) -> list[RepFigures]:
-    """One row per rep owning any of `deals`, by username. Four grouped queries, whatever the
-    number of deals; the Python below only joins their rows, one per rep."""
+    """One row per rep owning any of `deals`, by username. Two grouped queries (three on
+    SQLite, which computes the medians apart), whatever the number of deals; the Python below
+    only joins their rows, one per rep.
+
+    Each deal's standing gives, and those without a get, are counted in correlated subqueries
+    from the concession indexes of deals/migrations/0002 (the second looks each give without a
+    get up among the retractions, a probe of the unique retracts index), and summed per rep.
+    """
     deals = deals.order_by()
-    rows = {
-        row["owner_id"]: row
-        for row in deals.values("owner_id", "owner__username").annotate(
-            deal_count=Count("pk"),
-            closed=Count("pk", filter=Q(status__in=CLOSED_STATUSES)),
-            won=Count("pk", filter=Q(status=DealStatus.WON)),
-            walk_aways=Count("pk", filter=Q(walked_away_at__isnull=False)),
-        )
+    entries = Concession.objects.filter(deal=OuterRef("pk"))
+    closed = Q(status__in=CLOSED_STATUSES)
+    figures = {
+        "deal_count": Count("pk"),
+        "closed": Count("pk", filter=closed),
+        "won": Count("pk", filter=Q(status=DealStatus.WON)),
+        "walk_aways": Count("pk", filter=Q(walked_away_at__isnull=False)),
+        "gives": Coalesce(Sum(_per_deal(entries, STANDING_GIVES)), Value(0)),
+        # Likewise: the gives without a get, less the retractions of such gives.
+        "without": Coalesce(
+            Sum(
+                _per_deal(entries.filter(retracts__isnull=True, got_in_return=""), COUNT_ROWS)
+                - _per_deal(
+                    entries.filter(retracts__isnull=False, retracts__got_in_return=""), COUNT_ROWS
+                )
+            ),
+            Value(0),
+        ),
     }
-    gives = {
-        row["deal__owner_id"]: row
-        for row in Concession.objects.filter(STANDING_GIVE, deal__in=deals)
-        .order_by()
-        .values("deal__owner_id")
-        .annotate(gives=Count("pk"), without=Count("pk", filter=Q(got_in_return="")))
-    }
+    postgres = connections[deals.db].vendor == "postgresql"
+    if postgres:
+        figures["median"] = Median(room_used(), filter=closed)
+    rows = deals.values("owner_id", "owner__username").annotate(**figures)
     decisions = {
         row["deal__owner_id"]: row
         for row in ExceptionRequest.objects.filter(deal__in=deals)
@@ -296,25 +334,26 @@ def rep_figures(deals: QuerySet[Deal]) -> list[RepFigures]:
             **{status: Count("pk", filter=Q(status=status)) for status in ExceptionStatus.values}
         )
     }
-    medians = median_room_used_at_close(deals)
+    medians = {} if postgres else _median_with_windows(deals.filter(closed))
     figures = []
-    for owner_id, row in rows.items():
-        give_row = gives.get(owner_id, {})
-        decided = decisions.get(owner_id, {})
+    for row in rows:
+        decided = decisions.get(row["owner_id"], {})
         figures.append(
             RepFigures(
-                rep_id=owner_id,
+                rep_id=row["owner_id"],
                 username=row["owner__username"],
                 deals=row["deal_count"],
-                gives=give_row.get("gives", 0),
-                gives_without_gets=give_row.get("without", 0),
+                gives=row["gives"],
+                gives_without_gets=row["without"],
                 closed=row["closed"],
                 won=row["won"],
                 walk_aways=row["walk_aways"],
                 exceptions_approved=decided.get(ExceptionStatus.APPROVED, 0),
                 exceptions_rejected=decided.get(ExceptionStatus.REJECTED, 0),
                 exceptions_pending=decided.get(ExceptionStatus.PENDING, 0),
-                median_room_used_at_close=_percent(medians.get(owner_id)),
+                median_room_used_at_close=_percent(
+                    row["median"] if postgres else medians.get(row["owner_id"])
+                ),
             )
         )
     figures.sort(key=lambda f: (f.username.lower(), f.rep_id))

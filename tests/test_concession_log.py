@@ -429,10 +429,7 @@ def test_the_first_concession_draws_the_list_and_locks_the_floor_on_the_page(cli
     response = client.post(url(deal), typed(seen=seen_on(client, deal)), **HTMX)
     body = page(response)
     assert response.headers["HX-Retarget"] == "#concession-form"
-    assert (
-        '<section id="concessions" class="card" aria-labelledby="concessions-heading" hx-swap-oob="true">'
-        in body
-    )
+    assert re.search(r'<section id="concessions" [^>]*hx-swap-oob="true">', body)
     assert "Five percent off" in section(body, "concessions")
     assert "Locked since the first concession" in section(body, "floor-panel")
     assert 'id="id_floor_new_floor"' not in body  # a rep no longer changes a locked floor

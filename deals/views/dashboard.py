@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET
 from .. import export, reports
 from ..erosion import Level
 from ..models import Deal, DealStatus, manages_any_team
+from .links import url_maker
 
 PERIOD_DAYS = 90
 ANY_STATUS = "any"
@@ -131,6 +132,9 @@ def dashboard(request):
     page = Paginator(reports.deals_by_room_used(deals), settings.WALKAWAY_DEALS_PER_PAGE).get_page(
         request.GET.get("page")
     )
+    detail_url = url_maker("deal_detail")
+    for deal in page.object_list:
+        deal.url = detail_url(deal.pk)
     context = {
         "nav": "dashboard",
         "form": form,

@@ -49,6 +49,7 @@ from ..models import (
     manages_team,
 )
 from ..money import MoneyError, format_money, parse_money
+from .links import url_maker
 
 DETAIL = "deals/deal_detail.html"
 
@@ -114,7 +115,7 @@ def _rows(deals) -> list[dict[str, object]]:
     first for each dotted name, so flat dicts cost it one step per cell where model attributes
     cost it a failed lookup and then a getattr per dot.
     """
-    detail_url = _url_maker("deal_detail")
+    detail_url = url_maker("deal_detail")
     rows = []
     for deal in deals:
         a = deal.assessment()
@@ -134,16 +135,6 @@ def _rows(deals) -> list[dict[str, object]]:
             }
         )
     return rows
-
-
-def _url_maker(name: str, *args):
-    """reverse(name, args=[*args, pk]) for many pks at the cost of one reverse().
-
-    A page with a link per row would otherwise resolve the same URL pattern once per row; the
-    rows differ only in the last number, which comes after every fixed part of the path.
-    """
-    head, _, tail = reverse(name, args=[*args, 0]).rpartition("/0/")
-    return lambda pk: f"{head}/{int(pk)}/{tail}"
 
 
 def _teams_for(user):
@@ -345,7 +336,7 @@ def _recent_concessions(deal: Deal, *, limit: int | None) -> list[Concession]:
         .order_by("-id")
     )
     concessions = list(rows if limit is None else rows[:limit])
-    retract_url = _url_maker("concession_retract", deal.pk)
+    retract_url = url_maker("concession_retract", deal.pk)
     for c in concessions:
         c.retract_url = retract_url(c.pk)
         c.retracted = _is_retracted(c)
@@ -507,7 +498,7 @@ def _logged(request, deal: Deal, result: services.LogResult, message: str) -> Ht
     cheaper than drawing the whole desk again, which is what a rep waits for mid-call."""
     written = result.deal
     concession = result.concession
-    concession.retract_url = _url_maker("concession_retract", written.pk)(concession.pk)
+    concession.retract_url = url_maker("concession_retract", written.pk)(concession.pk)
     concession.retracted = False
     concession_count = deal.concession_count + 1
     first = concession_count == 1

@@ -13,6 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from .conftest import is_postgres
 from .desk import HTMX, NASTY, assert_escaped, assert_fragment, page, words
 from .review import build_review, give
 
@@ -277,4 +278,7 @@ def test_the_query_count_does_not_grow_with_the_number_of_deals(
     add_deals(27)
     large = dashboard_queries(client, **extra)
     assert small == large
-    assert large <= 15
+    # The session, the user and the manager check; the rep list, the count and page of deals,
+    # the open levels, two for the per-rep figures (three on SQLite, whose medians are apart)
+    # and one for the walk-aways; the navigation's two badges. The deal table alone is five.
+    assert large <= (12 if is_postgres() else 13)

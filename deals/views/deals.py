@@ -8,6 +8,7 @@ and 409 when the deal itself says no (the floor, a closed deal).
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
@@ -15,7 +16,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.cache import cache
 from django.core.paginator import Paginator
-from django.db.models import Count, Max
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.loader import render_to_string
@@ -68,19 +68,20 @@ def deal_list(request):
     if chosen.get("level"):
         deals = deals.filter(level=chosen["level"])
     deals = deals.order_by("-updated_at", "-id")
-    # One statement for the paginator's count and the list's version: any change to a deal
-    # moves its updated_at past every other, and a deal that appears or goes changes the count.
-    summary = deals.aggregate(count=Count("id"), latest=Max("updated_at"))
-    paginator = Paginator(deals, _per_page())
-    paginator.count = summary["count"]
-    page = paginator.get_page(request.GET.get("page"))
+    page = Paginator(deals, _per_page()).get_page(request.GET.get("page"))
+    # The table shows these deals as they are at these times: any change to one moves its time,
+    # and a deal that comes onto the page or leaves it changes the list. (A time across the whole
+    # list, such as its latest, would miss a change whose transaction committed late.)
+    shown = list(page.object_list.values_list("pk", "updated_at"))
+    version = hashlib.blake2b(
+        ",".join(f"{pk}:{change_stamp(moment)}" for pk, moment in shown).encode(), digest_size=16
+    ).hexdigest()
     # Only the filters that were understood travel on in the page links.
     query = urlencode({name: chosen[name] for name in ("status", "level") if chosen.get(name)})
     can_create = _teams_for(request.user).exists()
-    latest = change_stamp(summary["latest"]) if summary["latest"] else "-"
     key = (
         f"deal-list:{request.user.pk}:{int(can_create)}:{int(filters.is_bound)}:{query}:"
-        f"{page.number}:{summary['count']}:{latest}"
+        f"{page.number}:{page.paginator.count}:{version}"
     )
     context = {
         "nav": "deals",
@@ -91,7 +92,8 @@ def deal_list(request):
         "table": cache.get(key),
     }
     if context["table"] is None:
-        context["rows"] = _rows(page.object_list)
+        found = Deal.objects.select_related("owner").in_bulk([pk for pk, _ in shown])
+        context["rows"] = _rows(found[pk] for pk, _ in shown if pk in found)
         context["table"] = render_to_string(f"{DEAL_LIST}#deal-table", context)
         cache.set(key, context["table"], timeout=DEAL_LIST_CACHE_SECONDS)
     if request.htmx:

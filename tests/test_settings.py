@@ -120,3 +120,29 @@ def test_the_deploy_check_passes_with_production_values():
     assert result.returncode == 0, result.stdout + result.stderr
     assert "System check identified no issues" in result.stdout
     assert "WARNING" not in result.stdout + result.stderr
+
+
+def test_postgresql_connections_run_without_jit_and_keep_options_from_the_url():
+    code = (
+        "import django; from django.conf import settings; "
+        "print(settings.DATABASES['default']['OPTIONS']['options'])"
+    )
+    plain = run(["-c", code], DEBUG="1", DATABASE_URL="postgres://u@db.example:5432/walkaway")
+    assert plain.returncode == 0, plain.stderr
+    assert plain.stdout.strip() == "-c jit=off"
+    url = "postgres://u@db.example:5432/walkaway?options=-c%20statement_timeout%3D5000"
+    kept = run(["-c", code], DEBUG="1", DATABASE_URL=url)
+    assert kept.returncode == 0, kept.stderr
+    assert kept.stdout.strip() == "-c statement_timeout=5000 -c jit=off"
+
+
+@pytest.mark.django_db
+def test_the_database_connection_has_jit_off_on_postgresql():
+    from django.db import connection
+
+    from .conftest import require_postgres
+
+    require_postgres()
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW jit")
+        assert cursor.fetchone()[0] == "off"

@@ -55,6 +55,35 @@ STANDING_GIVE = Q(retracts__isnull=True, retraction__isnull=True)
 # Expressions ------------------------------------------------------------------------------------
 
 
+class EpochMicroseconds(Func):
+    """A moment as whole microseconds since 1970, for summing."""
+
+    output_field = IntegerField()
+
+    def as_postgresql(self, compiler, connection, **extra_context):
+        template = "CAST(EXTRACT(EPOCH FROM %(expressions)s) * 1000000 AS BIGINT)"
+        return self.as_sql(compiler, connection, template=template, **extra_context)
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        # julianday() is a double: a few microseconds coarse, but the same for the same value,
+        # and SQLite's writers take turns (IMMEDIATE transactions), so times follow commits.
+        template = "CAST((julianday(%(expressions)s) - 2440587.5) * 86400000000 AS INTEGER)"
+        return self.as_sql(compiler, connection, template=template, **extra_context)
+
+
+def fingerprint(deals: QuerySet[Deal]) -> str:
+    """Changes whenever anything the dashboard reads of these deals changes.
+
+    Every service saves its deal's updated_at, and times only move forward: the sum of the
+    times moves with every change, including one whose transaction committed after a later
+    one (which a latest time would miss), and the count with every deal that comes or goes.
+    """
+    figures = deals.order_by().aggregate(
+        deals=Count("id"), moments=Coalesce(Sum(EpochMicroseconds("updated_at")), 0)
+    )
+    return f"{figures['deals']}:{figures['moments']}"
+
+
 class Percent(Func):
     """numerator * 100 / denominator, computed by the database.
 

@@ -6,13 +6,18 @@ manager manages (staff: all). The views only read the filter form and hand it ov
 
 from __future__ import annotations
 
+import hashlib
 from functools import wraps
+from urllib.parse import urlencode
 
 from django import forms
 from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.http import HttpResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
@@ -127,6 +132,31 @@ def _query_without(request, *names: str) -> str:
 @manager_required
 def dashboard(request):
     managed = Deal.objects.managed_by(request.user)
+    part = "deal-table" if request.htmx and request.htmx.target == "deal-table" else "body"
+    # Drawing the figures is most of the page's cost; they change only when a managed deal
+    # does (or the day does: the default period ends today).
+    asked = urlencode(sorted(request.GET.lists()), doseq=True)
+    key = (
+        "dashboard:"
+        + hashlib.blake2b(
+            f"{request.user.pk}|{part}|{asked}|{timezone.localdate()}|{reports.fingerprint(managed)}".encode(),
+            digest_size=16,
+        ).hexdigest()
+    )
+    html = cache.get(key)
+    if html is None:
+        html = _draw(request, managed, part)
+        cache.set(key, html, timeout=KEPT_SECONDS)
+    if request.htmx:
+        return HttpResponse(html)
+    return render(request, "deals/dashboard.html", {"nav": "dashboard", "body": html})
+
+
+# Bounds how long a kept dashboard can miss a renamed rep; changes to deals make a new key.
+KEPT_SECONDS = 10 * 60
+
+
+def _draw(request, managed, part: str) -> str:
     form = _filter_form(request, managed)
     deals = reports.filter_deals(managed, form.deal_filters())
     page = Paginator(reports.deals_by_room_used(deals), settings.WALKAWAY_DEALS_PER_PAGE).get_page(
@@ -135,15 +165,10 @@ def dashboard(request):
     detail_url = url_maker("deal_detail")
     for deal in page.object_list:
         deal.url = detail_url(deal.pk)
-    context = {
-        "nav": "dashboard",
-        "form": form,
-        "page": page,
-        "query": _query_without(request, "page"),
-    }
-    if request.htmx and request.htmx.target == "deal-table":
+    context = {"form": form, "page": page, "query": _query_without(request, "page")}
+    if part == "deal-table":
         # Paging through the list needs none of the figures.
-        return render(request, "deals/dashboard.html#deal-table", context)
+        return render_to_string("deals/dashboard.html#deal-table", context)
     period = form.period()
     period_deals = period.deals(managed)
     context.update(
@@ -152,8 +177,7 @@ def dashboard(request):
         reps=reports.rep_figures(period_deals),
         walk_aways=reports.walk_away_figures(period_deals),
     )
-    template = "deals/dashboard.html#dashboard-body" if request.htmx else "deals/dashboard.html"
-    return render(request, template, context)
+    return render_to_string("deals/dashboard.html#dashboard-body", context)
 
 
 def _export_filename(kind: str) -> str:

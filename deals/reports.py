@@ -24,7 +24,10 @@ from django.db.models import (
     Aggregate,
     Avg,
     Count,
+    DateTimeField,
     DecimalField,
+    DurationField,
+    ExpressionWrapper,
     F,
     Func,
     IntegerField,
@@ -43,6 +46,7 @@ from .erosion import HUNDRED, Level
 from .models import Concession, Deal, DealStatus, ExceptionRequest, ExceptionStatus
 
 HUNDREDTH = Decimal("0.01")
+EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 PERCENT_FIELD = DecimalField(max_digits=24, decimal_places=10)
 CLOSED_STATUSES = (DealStatus.WON, DealStatus.LOST, DealStatus.WALKED_AWAY)
 # "Won after conceding to danger or beyond" (DOMAIN.md, Outcomes).
@@ -55,22 +59,6 @@ STANDING_GIVE = Q(retracts__isnull=True, retraction__isnull=True)
 # Expressions ------------------------------------------------------------------------------------
 
 
-class EpochMicroseconds(Func):
-    """A moment as whole microseconds since 1970, for summing."""
-
-    output_field = IntegerField()
-
-    def as_postgresql(self, compiler, connection, **extra_context):
-        template = "CAST(EXTRACT(EPOCH FROM %(expressions)s) * 1000000 AS BIGINT)"
-        return self.as_sql(compiler, connection, template=template, **extra_context)
-
-    def as_sqlite(self, compiler, connection, **extra_context):
-        # julianday() is a double: a few microseconds coarse, but the same for the same value,
-        # and SQLite's writers take turns (IMMEDIATE transactions), so times follow commits.
-        template = "CAST((julianday(%(expressions)s) - 2440587.5) * 86400000000 AS INTEGER)"
-        return self.as_sql(compiler, connection, template=template, **extra_context)
-
-
 def fingerprint(deals: QuerySet[Deal]) -> str:
     """Changes whenever anything the dashboard reads of these deals changes.
 
@@ -78,9 +66,13 @@ def fingerprint(deals: QuerySet[Deal]) -> str:
     times moves with every change, including one whose transaction committed after a later
     one (which a latest time would miss), and the count with every deal that comes or goes.
     """
-    figures = deals.order_by().aggregate(
-        deals=Count("id"), moments=Coalesce(Sum(EpochMicroseconds("updated_at")), 0)
+    # An interval per deal, summed exactly (to the microsecond) by the database; COUNT(*) and
+    # updated_at alone let PostgreSQL answer from the (team, status, updated_at) index.
+    since_epoch = ExpressionWrapper(
+        F("updated_at") - Value(EPOCH, output_field=DateTimeField()),
+        output_field=DurationField(),
     )
+    figures = deals.order_by().aggregate(deals=Count("*"), moments=Sum(since_epoch))
     return f"{figures['deals']}:{figures['moments']}"
 
 

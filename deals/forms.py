@@ -61,9 +61,10 @@ class DomainForm(forms.Form):
     """
 
     id_prefix = "id"
-    # True when every instance has the same fields and choices, so that a blank field's markup
-    # can be drawn once and reused ({% form_field %}). Not for forms built per user (DealForm).
-    blank_markup_is_shared = False
+    # True when every instance has the same fields, choices and attributes, so that a field's
+    # markup for a blank value or one of its choices can be drawn once and reused
+    # ({% form_field %}, {% widget %}). Not for forms built per user (DealForm).
+    fields_are_fixed = False
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("auto_id", f"{self.id_prefix}_%s")
@@ -156,7 +157,7 @@ def new_form_key() -> str:
 
 
 class ConcessionForm(DomainForm):
-    blank_markup_is_shared = True
+    fields_are_fixed = True
     kind = forms.ChoiceField(label="Kind", choices=ConcessionKind.choices)
     amount = MoneyField(label="Amount")
     description = TextField(label="What you gave")
@@ -180,13 +181,13 @@ class ExceptionRequestForm(ConcessionForm):
 
 
 class RetractForm(DomainForm):
-    blank_markup_is_shared = True
+    fields_are_fixed = True
     id_prefix = "id_retract"
     reason = TextField(label="Reason")
 
 
 class WinForm(DomainForm):
-    blank_markup_is_shared = True
+    fields_are_fixed = True
     id_prefix = "id_win"
     final_price = MoneyField(
         label="Final price", required=False, help_text="Leave empty to use the current net."
@@ -194,20 +195,20 @@ class WinForm(DomainForm):
 
 
 class LoseForm(DomainForm):
-    blank_markup_is_shared = True
+    fields_are_fixed = True
     id_prefix = "id_lose"
     reason = forms.ChoiceField(label="Reason", choices=[("", "Choose…"), *LostReason.choices])
     note = TextField(label="Note", required=False)
 
 
 class WalkAwayForm(DomainForm):
-    blank_markup_is_shared = True
+    fields_are_fixed = True
     id_prefix = "id_walk"
     reason = TextField(label="Reason")
 
 
 class FloorForm(DomainForm):
-    blank_markup_is_shared = True
+    fields_are_fixed = True
     id_prefix = "id_floor"
     new_floor = MoneyField(label="New floor", allow_zero=True)
     reason = TextField(label="Reason", required=False)
@@ -215,6 +216,8 @@ class FloorForm(DomainForm):
 
 class DealFilterForm(forms.Form):
     """The deals list's filters; unknown values are ignored rather than shown as errors."""
+
+    fields_are_fixed = True
 
     status = forms.ChoiceField(
         label="Status", required=False, choices=[("", "Any status"), *DealStatus.choices]

@@ -1,7 +1,7 @@
 from datetime import datetime
 from decimal import Decimal
 
-from django import template
+from django import forms, template
 from django.utils.dates import MONTHS_3
 from django.utils.html import conditional_escape
 from django.utils.safestring import mark_safe
@@ -33,20 +33,46 @@ def form_field(field, wide=False, hide_optional=False) -> str:
     A tag rather than an included template: the deal page renders a dozen fields on every
     request, and an include costs a template render and its variable lookups per field.
     """
+    key = _shared_key(field, "field", bool(wide), bool(hide_optional))
+    if key is None:
+        return _form_field(field, wide, hide_optional)
+    markup = _shared_markup.get(key)
+    if markup is None:
+        markup = _shared_markup[key] = _form_field(field, wide, hide_optional)
+    return markup
+
+
+@register.simple_tag
+def widget(field) -> str:
+    """{% widget filters.status %}: the field's input alone, as {{ filters.status }} draws it."""
+    key = _shared_key(field, "widget")
+    if key is None:
+        return str(field)
+    markup = _shared_markup.get(key)
+    if markup is None:
+        markup = _shared_markup[key] = str(field)
+    return markup
+
+
+# Django draws each widget through a template. A field of a form whose fields never vary
+# (`fields_are_fixed`) draws the same markup for the same value: blank, or one of its choices.
+# Only such values are kept, so the memo is as small as the forms' choices.
+_shared_markup: dict[tuple, str] = {}
+
+
+def _shared_key(field, *extra) -> tuple | None:
     form = field.form
-    # A blank field of a form whose fields never vary draws the same markup every time, and
-    # Django draws a widget through a template: keep the first drawing.
-    shared = getattr(form, "blank_markup_is_shared", False)
-    if shared and not form.is_bound and field.name not in form.initial:
-        key = (type(form), field.name, field.auto_id, bool(wide), bool(hide_optional))
-        markup = _blank_fields.get(key)
-        if markup is None:
-            markup = _blank_fields[key] = _form_field(field, wide, hide_optional)
-        return markup
-    return _form_field(field, wide, hide_optional)
-
-
-_blank_fields: dict[tuple, str] = {}
+    if not getattr(form, "fields_are_fixed", False):
+        return None
+    key = (type(form), field.name, field.auto_id, *extra)
+    if not form.is_bound:
+        return None if field.name in form.initial else (*key, None)
+    value = field.value()
+    if field.errors or not isinstance(field.field, forms.ChoiceField) or not isinstance(value, str):
+        return None
+    if value not in {str(choice) for choice, _ in field.field.choices}:
+        return None
+    return (*key, value)
 
 
 def _form_field(field, wide, hide_optional) -> str:

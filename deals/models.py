@@ -79,18 +79,23 @@ def manages_team(user, team_id: int) -> bool:
     return is_staff_user(user) or team_id in _teams_managed(user)
 
 
+def member_of_any_team(user) -> bool:
+    """Belongs to a team (as a rep or a manager), as pages show it; read once per request."""
+    return bool(_memberships(user))
+
+
 def _teams_managed(user) -> frozenset[int]:
+    return frozenset(team for team, role in _memberships(user) if role == Role.MANAGER)
+
+
+def _memberships(user) -> frozenset[tuple[int, str]]:
     # Read once per user object: the request's user lives as long as the request, and the
-    # navigation, the deal page and the manager's pages all ask.
-    teams = getattr(user, "_walkaway_teams_managed", None)
-    if teams is None:
-        teams = frozenset(
-            Membership.objects.filter(user=user, role=Role.MANAGER).values_list(
-                "team_id", flat=True
-            )
-        )
-        user._walkaway_teams_managed = teams
-    return teams
+    # navigation, the deal pages and the manager's pages all ask.
+    memberships = getattr(user, "_walkaway_memberships", None)
+    if memberships is None:
+        memberships = frozenset(Membership.objects.filter(user=user).values_list("team_id", "role"))
+        user._walkaway_memberships = memberships
+    return memberships
 
 
 class InSubquery(models.Func):

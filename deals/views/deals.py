@@ -47,6 +47,7 @@ from ..models import (
     change_stamp,
     is_staff_user,
     manages_team,
+    member_of_any_team,
 )
 from ..money import MoneyError, format_money, parse_money
 from .links import url_maker
@@ -78,7 +79,7 @@ def deal_list(request):
     ).hexdigest()
     # Only the filters that were understood travel on in the page links.
     query = urlencode({name: chosen[name] for name in ("status", "level") if chosen.get(name)})
-    can_create = _teams_for(request.user).exists()
+    can_create = _may_create(request.user)
     key = (
         f"deal-list:{request.user.pk}:{int(can_create)}:{int(filters.is_bound)}:{query}:"
         f"{page.number}:{page.paginator.count}:{version}"
@@ -137,6 +138,12 @@ def _rows(deals) -> list[dict[str, object]]:
             }
         )
     return rows
+
+
+def _may_create(user) -> bool:
+    if is_staff_user(user):
+        return Team.objects.exists()
+    return member_of_any_team(user)
 
 
 def _teams_for(user):

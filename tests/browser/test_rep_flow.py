@@ -64,6 +64,14 @@ def test_a_rep_negotiates_down_to_the_floor_and_walks_away_without_a_page_reload
     room_used(page, 90)
     level_is(page, "Danger")
     expect(page.locator("#concessions .concession")).to_have_count(3)
+    # Each log put its concession and events on top of the lists the page already had.
+    expect(page.locator("#concessions .concession .gave")).to_have_text(
+        ["Free training day", "Free installation", "5% off the list price"]
+    )
+    expect(page.locator("#concession-count")).to_have_text("(3)")
+    expect(page.locator("#history .event").first).to_contain_text("Free training day")
+    expect(page.locator("#history .event").nth(1)).to_contain_text("Level changed")
+    expect(page.locator("#floor-panel")).to_contain_text("Locked since the first concession")
 
     # Past the floor: refused, with the two ways on.
     fill_concession(page, "250", "Another 2.5% off")

@@ -23,11 +23,9 @@ from django.db import connections
 from django.db.models import (
     Aggregate,
     Avg,
+    CharField,
     Count,
-    DateTimeField,
     DecimalField,
-    DurationField,
-    ExpressionWrapper,
     F,
     Func,
     IntegerField,
@@ -46,7 +44,6 @@ from .erosion import HUNDRED, Level
 from .models import Concession, Deal, DealStatus, ExceptionRequest, ExceptionStatus
 
 HUNDREDTH = Decimal("0.01")
-EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 PERCENT_FIELD = DecimalField(max_digits=24, decimal_places=10)
 CLOSED_STATUSES = (DealStatus.WON, DealStatus.LOST, DealStatus.WALKED_AWAY)
 # "Won after conceding to danger or beyond" (DOMAIN.md, Outcomes).
@@ -59,21 +56,33 @@ STANDING_GIVE = Q(retracts__isnull=True, retraction__isnull=True)
 # Expressions ------------------------------------------------------------------------------------
 
 
-def fingerprint(deals: QuerySet[Deal]) -> str:
-    """Changes whenever anything the dashboard reads of these deals changes.
+class Changes(Aggregate):
+    """Over a set of deals, a value that moves with every change to any of them (fingerprint)."""
 
-    Every service saves its deal's updated_at, and times only move forward: the sum of the
-    times moves with every change, including one whose transaction committed after a later
-    one (which a latest time would miss), and the count with every deal that comes or goes.
-    """
-    # An interval per deal, summed exactly (to the microsecond) by the database; COUNT(*) and
-    # updated_at alone let PostgreSQL answer from the (team, status, updated_at) index.
-    since_epoch = ExpressionWrapper(
-        F("updated_at") - Value(EPOCH, output_field=DateTimeField()),
-        output_field=DurationField(),
-    )
-    figures = deals.order_by().aggregate(deals=Count("*"), moments=Sum(since_epoch))
-    return f"{figures['deals']}:{figures['moments']}"
+    function = "MAX"
+    output_field = CharField()
+
+    def as_postgresql(self, compiler, connection, **extra_context):
+        # Every service saves its deal's updated_at and times only move forward, so their sum
+        # moves with every change, also one whose transaction committed after a later one
+        # (which the latest time would miss). Intervals add exactly, to the microsecond; as
+        # text, since over many deals the sum outgrows what Python's timedelta can hold.
+        template = "CAST(SUM(%(expressions)s - TIMESTAMPTZ '1970-01-01 00:00:00+00') AS TEXT)"
+        return self.as_sql(compiler, connection, template=template, **extra_context)
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        # SQLite's writers take turns (IMMEDIATE transactions, each stamping its time inside),
+        # so times follow commits and the latest one is enough.
+        template = "CAST(MAX(%(expressions)s) AS TEXT)"
+        return self.as_sql(compiler, connection, template=template, **extra_context)
+
+
+def fingerprint(deals: QuerySet[Deal]) -> str:
+    """Changes whenever anything the dashboard reads of these deals changes: their count, with
+    every deal that comes or goes, and their Changes. COUNT(*) and updated_at alone let
+    PostgreSQL answer from the (team, status, updated_at) index."""
+    figures = deals.order_by().aggregate(deals=Count("*"), changes=Changes("updated_at"))
+    return f"{figures['deals']}:{figures['changes']}"
 
 
 class Percent(Func):

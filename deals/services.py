@@ -328,33 +328,49 @@ def concession_log(
         deal, kind, amount, description, got_in_return
     )
     form_key = _form_key(form_key)
-    with transaction.atomic():
-        locked = _lock(deal)
-        _require_actor(user, locked)
-        if form_key is not None:
-            existing = Concession.objects.filter(deal=locked, form_key=form_key).first()
-            if existing is not None:
-                now = locked.assessment()
-                return LogResult(
-                    concession=existing, created=False, before=now, after=now, deal=locked
+    try:
+        with transaction.atomic():
+            locked = _lock(deal)
+            _require_actor(user, locked)
+            if (existing := _logged_with_key(locked, form_key)) is not None:
+                return _already_logged(existing, locked)
+            _require_open(locked)
+            current = locked.assessment()
+            if amount > current.remaining:
+                raise BelowFloor(
+                    shortfall=amount - current.remaining,
+                    remaining=current.remaining,
+                    currency=locked.currency,
                 )
-        _require_open(locked)
-        current = locked.assessment()
-        if amount > current.remaining:
-            raise BelowFloor(
-                shortfall=amount - current.remaining,
-                remaining=current.remaining,
-                currency=locked.currency,
+            return _write_concession(
+                locked,
+                user,
+                kind=kind,
+                amount=amount,
+                description=description,
+                got_in_return=got_in_return,
+                form_key=form_key,
             )
-        return _write_concession(
-            locked,
-            user,
-            kind=kind,
-            amount=amount,
-            description=description,
-            got_in_return=got_in_return,
-            form_key=form_key,
-        )
+    except IntegrityError:
+        # Only reachable if a writer bypassed the deal's lock: the database still refuses the
+        # duplicate key, and the whole attempt was rolled back. Any other integrity error is a
+        # bug and must not be mistaken for a resubmission.
+        existing = _logged_with_key(deal, form_key)
+        if existing is None:
+            raise
+        return _already_logged(existing, Deal.objects.get(pk=existing.deal_id))
+
+
+def _logged_with_key(deal: Deal, form_key: str | None) -> Concession | None:
+    """The concession a form with this one-time key already logged on the deal, if any."""
+    if form_key is None:
+        return None
+    return Concession.objects.filter(deal=deal, form_key=form_key).first()
+
+
+def _already_logged(concession: Concession, deal: Deal) -> LogResult:
+    now = deal.assessment()
+    return LogResult(concession=concession, created=False, before=now, after=now, deal=deal)
 
 
 def _write_concession(
@@ -369,26 +385,16 @@ def _write_concession(
     created_by=None,
     exception_request: ExceptionRequest | None = None,
 ) -> LogResult:
-    try:
-        with transaction.atomic():
-            concession = Concession.objects.create(
-                deal=deal,
-                kind=kind,
-                amount=amount,
-                description=description,
-                got_in_return=got_in_return,
-                created_by=created_by or user,
-                form_key=form_key,
-                exception_request=exception_request,
-            )
-    except IntegrityError:
-        # Only reachable if a lock was bypassed; the database still refuses the duplicate key.
-        # Any other integrity error is a bug and must not be mistaken for a resubmission.
-        existing = Concession.objects.filter(deal=deal, form_key=form_key).first()
-        if form_key is None or existing is None:
-            raise
-        now = deal.assessment()
-        return LogResult(concession=existing, created=False, before=now, after=now, deal=deal)
+    concession = Concession.objects.create(
+        deal=deal,
+        kind=kind,
+        amount=amount,
+        description=description,
+        got_in_return=got_in_return,
+        created_by=created_by or user,
+        form_key=form_key,
+        exception_request=exception_request,
+    )
     previously_updated_at = deal.updated_at
     got = f" In return: {got_in_return}" if got_in_return else " Nothing in return."
     approved = " (approved exception)" if exception_request else ""

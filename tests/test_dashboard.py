@@ -13,7 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from .conftest import is_postgres
+from .conftest import is_postgres, require_postgres
 from .desk import HTMX, NASTY, assert_escaped, assert_fragment, page, words
 from .review import build_review, give
 
@@ -307,8 +307,11 @@ def test_a_change_to_a_managed_deal_shows_on_the_next_visit(client, manager, rev
 
 
 def test_a_change_that_commits_late_with_an_earlier_time_still_shows(client, manager, review):
+    # Only PostgreSQL lets one writer commit after another that took its time later; SQLite's
+    # writers take turns, and there the dashboard relies on exactly that.
     from deals.models import Deal
 
+    require_postgres()
     client.force_login(manager)
     deals = Deal.objects.managed_by(manager).filter(status="open").order_by("updated_at")
     assert "Danger 1" in section(client.get(URL), "levels-heading")

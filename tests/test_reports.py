@@ -303,3 +303,31 @@ def test_the_first_and_last_days_of_the_calendar_exclude_nothing(review, manager
     period = reports.Period(start=dt.date.min, end=dt.date.max)
     assert sum(f.deals for f in reports.rep_figures(period.deals(managed(manager)))) == 9
     assert reports.days_before(dt.date.min, 89) == dt.date.min
+
+
+def test_the_fingerprint_moves_with_each_change_and_holds_any_number_of_deals(
+    make_deal, manager, owner
+):
+    deals = [make_deal() for _ in range(3)]
+    before = reports.fingerprint(managed(manager))
+    give(deals[0], "10")
+    after = reports.fingerprint(managed(manager))
+    assert after != before
+    assert reports.fingerprint(managed(manager)) == after
+    # Far-off times summed over many deals pass what Python's timedelta can hold (999,999,999
+    # days); the fingerprint is still read.
+    far = timezone.make_aware(dt.datetime(9999, 1, 1))
+    Deal.objects.bulk_create(
+        Deal(
+            team=deals[0].team,
+            owner=owner,
+            title=f"Deal {n}",
+            customer="Acme",
+            currency="USD",
+            opening_price=D("100"),
+            floor=D("50"),
+        )
+        for n in range(400)
+    )
+    Deal.objects.update(updated_at=far)
+    assert reports.fingerprint(managed(manager)).startswith("403:")

@@ -207,6 +207,30 @@ def test_the_same_form_key_twice_logs_one_concession(deal, owner):
     assert second.after.conceded == Decimal("100.00")
 
 
+def test_a_key_that_got_past_the_lock_is_still_refused_by_the_database(deal, owner, monkeypatch):
+    first = log(deal, owner, "100", form_key="raced")
+    # As if a writer had bypassed the deal's lock: the check under the lock finds nothing, and
+    # the database's one-key-per-deal constraint is what refuses the second copy.
+    found = services._logged_with_key
+    missed = []
+
+    def miss_once(deal, form_key):
+        if not missed:
+            missed.append(form_key)
+            return None
+        return found(deal, form_key)
+
+    monkeypatch.setattr(services, "_logged_with_key", miss_once)
+    again = log(deal, owner, "100", form_key="raced")
+    assert missed == ["raced"]
+    assert again.created is False
+    assert again.concession.pk == first.concession.pk
+    assert Concession.objects.filter(deal=deal).count() == 1
+    assert len(events_of(deal, DealEvent.Kind.CONCESSION_LOGGED)) == 1
+    deal.refresh_from_db()
+    assert deal.conceded == Decimal("100.00")
+
+
 def test_a_replayed_form_is_not_refused_even_when_its_amount_no_longer_fits(deal, owner):
     log(deal, owner, "1000", form_key="retry")
     again = log(deal, owner, "1000", form_key="retry")

@@ -506,6 +506,20 @@ def scenarios(meta: dict, concurrency: int, factor: float) -> list[Scenario]:
     ]
 
 
+def open_pages(port: int, scenario: Scenario, client: Client) -> str:
+    """The stamp of each deal page the scenario posts from, as the rep has it open: what the
+    page's concession form would send back as `seen` ("path=stamp,...", for the wrk script)."""
+    stamps = []
+    for path in scenario.paths:
+        page = path.rsplit("/concessions/", 1)[0] + "/"
+        status, _, body = client.request("GET", page)
+        match = re.search(rb'name="seen" value="(\d+)"', body)
+        if status != 200 or not match:
+            raise BenchError(f"{page} shows no concession form to post from ({status}).")
+        stamps.append(f"{path}={match[1].decode()}")
+    return ",".join(stamps)
+
+
 def run_wrk(port: int, scenario: Scenario, client: Client, requests: int, tag: str) -> dict:
     out = DATA / f"wrk-{scenario.name}-{tag}.json"
     out.unlink(missing_ok=True)
@@ -523,6 +537,7 @@ def run_wrk(port: int, scenario: Scenario, client: Client, requests: int, tag: s
         BENCH_REQUESTS=str(-(-requests // threads)),
         BENCH_THREADS=str(threads),
         BENCH_AS_PAGES="1" if scenario.as_pages else "0",
+        BENCH_SEEN=open_pages(port, scenario, client) if scenario.as_pages else "",
         BENCH_OUT=str(out),
     )
     cmd = [

@@ -11,6 +11,7 @@
 --                   takes its share of the paths and posts back the `seen` stamp of the form
 --                   its last response gave it for that path, as the browser would
 --   BENCH_THREADS   the number of wrk threads (for the share of paths)
+--   BENCH_SEEN      "path=stamp,...": the stamps of the pages as the reps have them open
 --   BENCH_OUT       where done() writes the figures as JSON
 --
 -- wrk runs for at most its -d; a scenario normally ends earlier, at BENCH_REQUESTS.
@@ -51,6 +52,10 @@ function init(args)
       if #mine > 0 then paths = mine end
    end
    seen, last_path = {}, nil
+   for _, pair in ipairs(split(os.getenv("BENCH_SEEN"), ",")) do
+      local path, stamp = string.match(pair, "^(.-)=(%d+)$")
+      if path then seen[path] = stamp end
+   end
    method = os.getenv("BENCH_METHOD") or "GET"
    body = os.getenv("BENCH_BODY") or ""
    limit = tonumber(os.getenv("BENCH_REQUESTS") or "100")

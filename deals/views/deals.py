@@ -50,7 +50,7 @@ from ..models import (
     member_of_any_team,
 )
 from ..money import MoneyError, format_money, parse_money
-from .links import url_maker
+from .links import deal_links, url_maker
 
 DETAIL = "deals/deal_detail.html"
 
@@ -250,6 +250,7 @@ def _desk(request, deal: Deal, forms: Forms | None = None, *, page: bool = False
     return {
         "nav": "deals",
         "deal": deal,
+        "links": deal_links(deal.pk),
         "a": deal.assessment(),
         "concessions": ledger.concessions,
         "concession_count": ledger.concession_count,
@@ -309,6 +310,7 @@ def _ledger(deal: Deal, *, can_act: bool, show_all: bool, page: bool) -> Ledger:
     if key is not None:
         context = {
             "deal": deal,
+            "links": deal_links(deal.pk),
             "can_act": can_act,
             "show_all": show_all,
             "concessions": concessions,
@@ -337,13 +339,13 @@ def _ledger(deal: Deal, *, can_act: bool, show_all: bool, page: bool) -> Ledger:
 LEDGER_CACHE_SECONDS = 60 * 60
 
 
-def _recent_concessions(deal: Deal, *, limit: int | None) -> list[Concession]:
-    """The latest concessions, newest first, each with its retract link and whether it stands."""
-    rows = (
-        Concession.objects.filter(deal=deal)
-        .select_related("created_by", "retraction", "exception_request")
-        .order_by("-id")
-    )
+def _recent_concessions(
+    deal: Deal, *, limit: int | None, figures_only: bool = False
+) -> list[Concession]:
+    """The latest concessions, newest first, each with its retract link and whether it stands.
+    `figures_only`: for the chart and the nudges, which read no people."""
+    related = ("retraction",) if figures_only else ("created_by", "retraction", "exception_request")
+    rows = Concession.objects.filter(deal=deal).select_related(*related).order_by("-id")
     concessions = list(rows if limit is None else rows[:limit])
     retract_url = url_maker("concession_retract", deal.pk)
     for c in concessions:
@@ -511,9 +513,12 @@ def _logged(request, deal: Deal, result: services.LogResult, message: str) -> Ht
     concession.retracted = False
     concession_count = deal.concession_count + 1
     first = concession_count == 1
-    recent = [concession] if first else _recent_concessions(written, limit=RECENT)
+    recent = (
+        [concession] if first else _recent_concessions(written, limit=RECENT, figures_only=True)
+    )
     context = {
         "deal": written,
+        "links": deal_links(written.pk),
         "a": result.after,
         "flash": message,
         "focus_amount": True,

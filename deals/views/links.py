@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from django.urls import reverse
+from functools import lru_cache
+
+from django.urls import get_script_prefix, reverse
 
 
 def url_maker(name: str, *args):
@@ -13,3 +15,28 @@ def url_maker(name: str, *args):
     """
     head, _, tail = reverse(name, args=[*args, 0]).rpartition("/0/")
     return lambda pk: f"{head}/{int(pk)}/{tail}"
+
+
+# Every link and form action of a deal's page, by URL name.
+DEAL_PAGE = (
+    "deal_detail",
+    "concession_log",
+    "concession_preview",
+    "exception_request",
+    "floor_change",
+    "deal_win",
+    "deal_lose",
+    "deal_walk_away",
+    "deal_come_back",
+)
+
+
+def deal_links(pk: int) -> dict[str, str]:
+    """{{ links.deal_win }} and the rest for one deal: the page draws a dozen, each with
+    {% url %} a full reverse()."""
+    return {name: make(pk) for name, make in _deal_makers(get_script_prefix()).items()}
+
+
+@lru_cache(maxsize=4)
+def _deal_makers(script_prefix: str) -> dict:
+    return {name: url_maker(name) for name in DEAL_PAGE}

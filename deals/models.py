@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from functools import lru_cache
 
 from django.conf import settings
-from django.db import models
+from django.db import connection, models
 from django.db.models import F, Func, OuterRef, Q, Subquery
+from django.db.models.expressions import RawSQL
 
 from .erosion import Assessment, Level, assess
 
@@ -64,6 +66,21 @@ def managed_team_ids(user):
     return Membership.objects.filter(user=user, role=Role.MANAGER).values("team_id")
 
 
+def _managed_team_ids_sql(user) -> RawSQL:
+    """managed_team_ids(user) as SQL. Every request for a deal goes through visible_to, and the
+    ORM spent ~0.3 ms building and compiling that subquery each time (a third of a "what if"
+    preview); this is the same statement, written once from the model's own names."""
+    return RawSQL(_managed_teams_statement(), [user.pk, Role.MANAGER.value])  # noqa: S611 - values are parameters
+
+
+@lru_cache(maxsize=1)
+def _managed_teams_statement() -> str:
+    meta, quote = Membership._meta, connection.ops.quote_name
+    team, user, role = (quote(meta.get_field(name).column) for name in ("team", "user", "role"))
+    # Identifiers from the model, quoted; the values are parameters.
+    return f"SELECT {team} FROM {quote(meta.db_table)} WHERE {user} = %s AND {role} = %s"  # noqa: S608
+
+
 def manages_any_team(user) -> bool:
     """May open the manager's pages (dashboard, approvals, exports)."""
     if not user.is_authenticated or not user.is_active:
@@ -111,7 +128,9 @@ class InSubquery(models.Func):
     output_field = models.BooleanField()
 
     def __init__(self, column: str, subquery):
-        super().__init__(models.F(column), models.Subquery(subquery))
+        if not isinstance(subquery, RawSQL):
+            subquery = models.Subquery(subquery)
+        super().__init__(models.F(column), subquery)
 
     def as_sql(self, compiler, connection, template="%s IN %s", **extra_context):
         column, subquery = self.get_source_expressions()
@@ -130,7 +149,7 @@ class DealQuerySet(models.QuerySet):
             return self.none()
         if is_staff_user(user):
             return self.all()
-        return self.filter(Q(owner=user) | InSubquery("team_id", managed_team_ids(user)))
+        return self.filter(Q(owner=user) | InSubquery("team_id", _managed_team_ids_sql(user)))
 
     def managed_by(self, user) -> DealQuerySet:
         """Deals on which `user` has a manager's rights (floors, exceptions, dashboard)."""

@@ -7,6 +7,7 @@ in services.py; nothing here has side effects in save().
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from functools import lru_cache
@@ -85,7 +86,7 @@ def manages_any_team(user) -> bool:
     """May open the manager's pages (dashboard, approvals, exports)."""
     if not user.is_authenticated or not user.is_active:
         return False
-    return is_staff_user(user) or bool(_teams_managed(user))
+    return is_staff_user(user) or bool(teams_managed(user))
 
 
 def manages_team(user, team_id: int) -> bool:
@@ -93,7 +94,7 @@ def manages_team(user, team_id: int) -> bool:
     under their lock (services.is_manager_of); a page asks this, once per request."""
     if not user.is_authenticated or not user.is_active:
         return False
-    return is_staff_user(user) or team_id in _teams_managed(user)
+    return is_staff_user(user) or team_id in teams_managed(user)
 
 
 def member_of_any_team(user) -> bool:
@@ -101,7 +102,8 @@ def member_of_any_team(user) -> bool:
     return bool(_memberships(user))
 
 
-def _teams_managed(user) -> frozenset[int]:
+def teams_managed(user) -> frozenset[int]:
+    """The teams `user` manages, as pages show them (read once per request, see manages_team)."""
     return frozenset(team for team, role in _memberships(user) if role == Role.MANAGER)
 
 
@@ -143,13 +145,22 @@ class InSubquery(models.Func):
 
 
 class DealQuerySet(models.QuerySet):
-    def visible_to(self, user) -> DealQuerySet:
-        """The only door to deals: owners see theirs, managers their teams', staff everything."""
+    def visible_to(self, user, *, teams_managed: Collection[int] | None = None) -> DealQuerySet:
+        """The only door to deals: owners see theirs, managers their teams', staff everything.
+
+        `teams_managed`: the teams the caller has already read that `user` manages (this
+        request's teams_managed(user)). Named in the condition, they let PostgreSQL plan a
+        rep's list as one walk down their own index instead of merging two bitmaps.
+        """
         if not user.is_authenticated or not user.is_active:
             return self.none()
         if is_staff_user(user):
             return self.all()
-        return self.filter(Q(owner=user) | InSubquery("team_id", _managed_team_ids_sql(user)))
+        if teams_managed is None:
+            return self.filter(Q(owner=user) | InSubquery("team_id", _managed_team_ids_sql(user)))
+        if not teams_managed:
+            return self.filter(owner=user)
+        return self.filter(Q(owner=user) | Q(team_id__in=sorted(teams_managed)))
 
     def managed_by(self, user) -> DealQuerySet:
         """Deals on which `user` has a manager's rights (floors, exceptions, dashboard)."""

@@ -7,7 +7,7 @@ import pytest
 from django.contrib.auth.models import AnonymousUser
 
 from deals import services
-from deals.models import Deal, Membership, Role, Team
+from deals.models import Deal, Membership, Role, Team, teams_managed
 
 
 @pytest.fixture
@@ -50,6 +50,17 @@ ALL = {"Owner's", "Teammate's", "Manager's own", "Outsider's"}
 )
 def test_each_persona_sees_exactly_their_deals(deals, request, who, sees):
     assert titles(Deal.objects.visible_to(persona(request, who))) == sees
+
+
+@pytest.mark.parametrize(
+    "who", ["owner", "teammate", "manager", "outsider", "other_manager", "staff", "anonymous"]
+)
+def test_naming_the_teams_a_person_manages_changes_nothing_they_see(deals, request, who):
+    user = persona(request, who)
+    named = teams_managed(user) if user.is_authenticated else frozenset()
+    assert titles(Deal.objects.visible_to(user, teams_managed=named)) == titles(
+        Deal.objects.visible_to(user)
+    )
 
 
 @pytest.mark.parametrize(

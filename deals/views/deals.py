@@ -48,6 +48,7 @@ from ..models import (
     is_staff_user,
     manages_team,
     member_of_any_team,
+    teams_managed,
 )
 from ..money import MoneyError, format_money, parse_money
 from .links import deal_links, url_maker
@@ -60,7 +61,8 @@ DETAIL = "deals/deal_detail.html"
 @require_GET
 def deal_list(request):
     filters = DealFilterForm(request.GET or None)
-    deals = Deal.objects.visible_to(request.user).select_related("owner")
+    user = request.user
+    deals = Deal.objects.visible_to(user, teams_managed=teams_managed(user)).select_related("owner")
     # An unknown value drops only its own filter: cleaned_data keeps every field that was valid.
     filters.is_valid()
     chosen = getattr(filters, "cleaned_data", {})

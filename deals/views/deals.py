@@ -197,8 +197,11 @@ def deal_create(request):
 # Deal page --------------------------------------------------------------------------------------
 
 
-def _visible_deal(request, pk: int, *, counts: bool = False) -> Deal:
-    deals = Deal.objects.visible_to(request.user).select_related("owner", "team")
+def _visible_deal(request, pk: int, *, counts: bool = False, page: bool = False) -> Deal:
+    """`page`: the whole desk is drawn, which reads the person's teams anyway."""
+    user = request.user
+    managed = teams_managed(user) if page else None
+    deals = Deal.objects.visible_to(user, teams_managed=managed).select_related("owner", "team")
     return get_object_or_404(deals.with_ledger_counts() if counts else deals, pk=pk)
 
 
@@ -378,7 +381,7 @@ def _is_retracted(concession: Concession) -> bool:
 
 @require_GET
 def deal_detail(request, pk: int):
-    deal = _visible_deal(request, pk)
+    deal = _visible_deal(request, pk, page=True)
     template = DETAIL + ("#gauge" if request.htmx else "")
     return TemplateResponse(request, template, _desk(request, deal, page=True))
 

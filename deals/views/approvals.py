@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import cached_property
 
 from django import forms
 from django.contrib import messages
@@ -23,6 +24,7 @@ from .. import services
 from ..forms import DomainForm, MoneyField, TextField
 from ..models import Deal, ExceptionRequest
 from .dashboard import manager_required
+from .links import exception_links
 
 REQUESTS_PER_PAGE = 50
 
@@ -50,6 +52,10 @@ class RequestCard:
     # Set once the request has left the queue: what happened to it.
     outcome: str = ""
     hidden_errors: list[str] = field(default_factory=list)
+
+    @cached_property
+    def links(self) -> dict[str, str]:
+        return exception_links(self.request.pk, self.request.deal_id)
 
 
 def _form(request_pk: int, data=None) -> DecisionForm:

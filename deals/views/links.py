@@ -34,9 +34,23 @@ DEAL_PAGE = (
 def deal_links(pk: int) -> dict[str, str]:
     """{{ links.deal_win }} and the rest for one deal: the page draws a dozen, each with
     {% url %} a full reverse()."""
-    return {name: make(pk) for name, make in _deal_makers(get_script_prefix()).items()}
+    return {name: _maker(name)(pk) for name in DEAL_PAGE}
+
+
+def exception_links(pk: int, deal_pk: int) -> dict[str, str]:
+    """An approvals card's links: its deal, approve and reject (fifty cards to a page)."""
+    return {
+        "deal": _maker("deal_detail")(deal_pk),
+        "approve": _maker("exception_approve")(pk),
+        "reject": _maker("exception_reject")(pk),
+    }
+
+
+def _maker(name: str):
+    return _makers(get_script_prefix())[name]
 
 
 @lru_cache(maxsize=4)
-def _deal_makers(script_prefix: str) -> dict:
-    return {name: url_maker(name) for name in DEAL_PAGE}
+def _makers(script_prefix: str) -> dict:
+    names = (*DEAL_PAGE, "exception_approve", "exception_reject")
+    return {name: url_maker(name) for name in names}

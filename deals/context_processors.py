@@ -1,4 +1,4 @@
-from .models import Deal, ExceptionRequest, Notification, manages_any_team
+from .models import Deal, ExceptionRequest, manages_any_team, unread_notifications
 
 
 def navigation(request):
@@ -16,11 +16,11 @@ def navigation(request):
             deal__in=Deal.objects.managed_by(user),
         ).count()
 
-    def unread_notifications():
-        return Notification.objects.filter(user=user, read_at__isnull=True).count()
+    def unread():
+        return unread_notifications(user)
 
     return {
         "nav_is_manager": is_manager,
         "nav_pending_approvals": pending_approvals,
-        "nav_unread": unread_notifications,
+        "nav_unread": unread,
     }

@@ -201,7 +201,7 @@ def _visible_deal(request, pk: int, *, counts: bool = False, page: bool = False)
     """`page`: the whole desk is drawn, which reads the person's teams anyway."""
     user = request.user
     managed = teams_managed(user) if page else None
-    deals = Deal.objects.visible_to(user, teams_managed=managed).select_related("owner", "team")
+    deals = Deal.objects.visible_to(user, teams_managed=managed).select_related("owner")
     return get_object_or_404(deals.with_ledger_counts() if counts else deals, pk=pk)
 
 
@@ -422,8 +422,8 @@ def concession_preview(request, pk: int):
 def _updated(request, deal: Deal, message: str, **extra) -> HttpResponse:
     """A change went through: htmx gets the whole desk out of band, a browser a redirect."""
     if request.htmx:
-        # A plain refresh forgets the owner and team loaded with the deal; the desk shows both.
-        deal.refresh_from_db(from_queryset=Deal.objects.select_related("owner", "team"))
+        # A plain refresh forgets the owner loaded with the deal; the desk shows who it is.
+        deal.refresh_from_db(from_queryset=Deal.objects.select_related("owner"))
         context = _desk(request, deal, flash=message, **extra)
         response = TemplateResponse(request, DETAIL + "#desk-update", context)
         # Whichever form was sent, the concession panel is the main swap; the rest is out of band.

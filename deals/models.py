@@ -251,9 +251,14 @@ class Deal(models.Model):
     Status = DealStatus
     LostReason = LostReason
 
-    team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="deals")
+    # No index of their own for team and owner: the indexes in Meta lead with them, and each
+    # change to a deal moves updated_at, so every index of the table is written again.
+    team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="deals", db_index=False)
     owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="owned_deals"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="owned_deals",
+        db_index=False,
     )
     title = models.CharField(max_length=200)
     customer = models.CharField(max_length=200)
@@ -345,7 +350,10 @@ def change_stamp(moment: datetime) -> str:
 class Concession(models.Model):
     Kind = ConcessionKind
 
-    deal = models.ForeignKey(Deal, on_delete=models.PROTECT, related_name="concessions")
+    # No index of its own: the (deal, ...) indexes in Meta lead with it.
+    deal = models.ForeignKey(
+        Deal, on_delete=models.PROTECT, related_name="concessions", db_index=False
+    )
     kind = models.CharField(max_length=20, choices=ConcessionKind.choices)
     # Positive for a give; negative for a retraction, which undoes exactly one earlier give.
     amount = models.DecimalField(**MONEY)
@@ -505,7 +513,8 @@ class EventKind(models.TextChoices):
 class DealEvent(models.Model):
     Kind = EventKind
 
-    deal = models.ForeignKey(Deal, on_delete=models.PROTECT, related_name="events")
+    # No index of its own: event_deal_newest leads with it.
+    deal = models.ForeignKey(Deal, on_delete=models.PROTECT, related_name="events", db_index=False)
     kind = models.CharField(max_length=24, choices=EventKind.choices)
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)

@@ -1,3 +1,4 @@
+from .links import navigation_links
 from .models import Deal, ExceptionRequest, manages_any_team, unread_notifications
 
 
@@ -20,6 +21,7 @@ def navigation(request):
         return unread_notifications(user)
 
     return {
+        "nav_links": navigation_links(),
         "nav_is_manager": is_manager,
         "nav_pending_approvals": pending_approvals,
         "nav_unread": unread,

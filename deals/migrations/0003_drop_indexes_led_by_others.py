@@ -39,6 +39,16 @@ def create_indexes(apps, schema_editor):
         )
 
 
+def _without_index(model_name: str, name: str, related_name: str, to: str):
+    return migrations.AlterField(
+        model_name=model_name,
+        name=name,
+        field=models.ForeignKey(
+            db_index=False, on_delete=models.deletion.PROTECT, related_name=related_name, to=to
+        ),
+    )
+
+
 class Migration(migrations.Migration):
     atomic = False
 
@@ -50,46 +60,10 @@ class Migration(migrations.Migration):
     operations = [
         migrations.SeparateDatabaseAndState(
             state_operations=[
-                migrations.AlterField(
-                    model_name="concession",
-                    name="deal",
-                    field=models.ForeignKey(
-                        db_index=False,
-                        on_delete=models.deletion.PROTECT,
-                        related_name="concessions",
-                        to="deals.deal",
-                    ),
-                ),
-                migrations.AlterField(
-                    model_name="deal",
-                    name="owner",
-                    field=models.ForeignKey(
-                        db_index=False,
-                        on_delete=models.deletion.PROTECT,
-                        related_name="owned_deals",
-                        to=settings.AUTH_USER_MODEL,
-                    ),
-                ),
-                migrations.AlterField(
-                    model_name="deal",
-                    name="team",
-                    field=models.ForeignKey(
-                        db_index=False,
-                        on_delete=models.deletion.PROTECT,
-                        related_name="deals",
-                        to="deals.team",
-                    ),
-                ),
-                migrations.AlterField(
-                    model_name="dealevent",
-                    name="deal",
-                    field=models.ForeignKey(
-                        db_index=False,
-                        on_delete=models.deletion.PROTECT,
-                        related_name="events",
-                        to="deals.deal",
-                    ),
-                ),
+                _without_index("concession", "deal", "concessions", "deals.deal"),
+                _without_index("deal", "owner", "owned_deals", settings.AUTH_USER_MODEL),
+                _without_index("deal", "team", "deals", "deals.team"),
+                _without_index("dealevent", "deal", "events", "deals.deal"),
             ],
             database_operations=[
                 migrations.RunPython(drop_indexes, create_indexes, elidable=False),

@@ -22,9 +22,9 @@ from django.views.decorators.http import require_GET, require_POST
 
 from .. import services
 from ..forms import DomainForm, MoneyField, TextField
+from ..links import exception_links
 from ..models import Deal, ExceptionRequest
 from .dashboard import manager_required
-from .links import exception_links
 
 REQUESTS_PER_PAGE = 50
 

@@ -23,8 +23,8 @@ from django.views.decorators.http import require_GET
 
 from .. import export, reports
 from ..erosion import Level
+from ..links import url_maker
 from ..models import Deal, DealStatus, manages_any_team
-from .links import url_maker
 
 PERIOD_DAYS = 90
 ANY_STATUS = "any"

@@ -9,7 +9,7 @@ and 409 when the deal itself says no (the floor, a closed deal).
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -26,7 +26,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import reswap, retarget
 
 from .. import erosion, services
-from ..charts import waterfall
+from ..charts import Chart, waterfall
 from ..forms import (
     ConcessionForm,
     DealFilterForm,
@@ -38,6 +38,7 @@ from ..forms import (
     WalkAwayForm,
     WinForm,
 )
+from ..links import deal_links, url_maker
 from ..models import (
     Concession,
     Deal,
@@ -51,7 +52,6 @@ from ..models import (
     teams_managed,
 )
 from ..money import MoneyError, format_money, parse_money
-from .links import deal_links, url_maker
 
 DETAIL = "deals/deal_detail.html"
 
@@ -235,7 +235,7 @@ class Ledger:
     sections: dict[str, str] | None = None
     concessions: list[Concession] | None = None
     events: list[DealEvent] | None = None
-    chart: object = None
+    chart: Chart | None = None
 
 
 def _desk(request, deal: Deal, forms: Forms | None = None, *, page: bool = False, **extra) -> dict:
@@ -252,6 +252,7 @@ def _desk(request, deal: Deal, forms: Forms | None = None, *, page: bool = False
     show_all = request.GET.get("all") == "1"
     ledger = _ledger(deal, can_act=can_act, show_all=show_all, page=page)
     floor_locked = ledger.concession_count > 0
+    can_change_floor = can_act and deal.is_open and (is_manager or not floor_locked)
     return {
         "nav": "deals",
         "deal": deal,
@@ -268,14 +269,15 @@ def _desk(request, deal: Deal, forms: Forms | None = None, *, page: bool = False
         "chart": ledger.chart,
         "can_act": can_act,
         "is_manager": is_manager,
-        "can_change_floor": can_act and deal.is_open and (is_manager or not floor_locked),
+        "can_change_floor": can_change_floor,
         "floor_locked": floor_locked,
         "concession_form": forms.concession or ConcessionForm(),
         "exception_form": forms.exception,
         "win_form": forms.win or WinForm(),
         "lose_form": forms.lose or LoseForm(),
         "walk_away_form": forms.walk_away or WalkAwayForm(),
-        "floor_form": forms.floor or FloorForm(),
+        # A rep's locked floor shows no form at all.
+        "floor_form": forms.floor or (FloorForm() if can_change_floor else None),
         "has_margin": deal.cost is not None,
         "margin": erosion.margin(deal.net, deal.cost),
         **extra,
@@ -328,19 +330,15 @@ def _ledger(deal: Deal, *, can_act: bool, show_all: bool, page: bool) -> Ledger:
             name.replace("-", "_"): render_to_string(f"{DETAIL}#{name}", context)
             for name in SECTIONS
         }
-        kept = Ledger(
-            concession_count=concession_count,
-            event_count=event_count,
-            pending=pending,
-            nudges=ledger.nudges,
-            sections=ledger.sections,
-        )
+        # The drawings are kept, not the entries they were drawn from.
+        kept = replace(ledger, concessions=None, events=None, chart=None)
         cache.set(key, kept, timeout=LEDGER_CACHE_SECONDS)
     return ledger
 
 
-# Long enough to serve a rep's many looks at a deal during a negotiation; a deal's entries are
-# replaced, not removed, when it changes, so this only bounds how long an old one takes room.
+# Long enough to serve a rep's many looks at a deal during a negotiation. A change to the deal
+# makes a new key, so this bounds only how long an old entry takes room, and how long a person
+# who was renamed keeps their old name in a kept list.
 LEDGER_CACHE_SECONDS = 60 * 60
 
 

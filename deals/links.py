@@ -54,3 +54,18 @@ def _maker(name: str):
 def _makers(script_prefix: str) -> dict:
     names = (*DEAL_PAGE, "exception_approve", "exception_reject")
     return {name: url_maker(name) for name in names}
+
+
+# The navigation's links, on every page.
+NAVIGATION = ("deal_list", "dashboard", "approvals", "notifications", "logout")
+
+
+def navigation_links() -> dict[str, str]:
+    """{{ nav_links.dashboard }} and the rest: they take no arguments, so one reverse() each per
+    process (and script prefix) serves every page."""
+    return _navigation(get_script_prefix())
+
+
+@lru_cache(maxsize=4)
+def _navigation(script_prefix: str) -> dict[str, str]:
+    return {name: reverse(name) for name in NAVIGATION}

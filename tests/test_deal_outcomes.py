@@ -374,3 +374,15 @@ def test_outcomes_cost_the_same_queries_however_long_the_ledger(
     with django_assert_max_num_queries(14):
         response = client.post(url("deal_walk_away", other), {"reason": "Late"}, **HTMX)
     assert response.status_code == 409
+
+
+def test_a_refused_outcome_leaves_the_next_page_with_blank_forms(client, owner, deal):
+    # The desk shows the same blank outcome forms to everyone; a refusal must draw its own.
+    client.force_login(owner)
+    refused = client.post(url("deal_lose", deal), {"reason": "nonsense", "note": "Typed note"})
+    assert refused.status_code == 422
+    assert "Typed note" in page(refused)
+    again = page(client.get(reverse("deal_detail", args=[deal.pk])))
+    assert "Typed note" not in again
+    assert 'aria-invalid="true"' not in again
+    assert 'class="errorlist"' not in again

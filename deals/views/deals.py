@@ -8,6 +8,7 @@ and 409 when the deal itself says no (the floor, a closed deal).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from dataclasses import dataclass, replace
 from urllib.parse import urlencode
@@ -273,15 +274,25 @@ def _desk(request, deal: Deal, forms: Forms | None = None, *, page: bool = False
         "floor_locked": floor_locked,
         "concession_form": forms.concession or ConcessionForm(),
         "exception_form": forms.exception,
-        "win_form": forms.win or WinForm(),
-        "lose_form": forms.lose or LoseForm(),
-        "walk_away_form": forms.walk_away or WalkAwayForm(),
+        "win_form": forms.win or _blank(WinForm),
+        "lose_form": forms.lose or _blank(LoseForm),
+        "walk_away_form": forms.walk_away or _blank(WalkAwayForm),
         # A rep's locked floor shows no form at all.
         "floor_form": forms.floor or (FloorForm() if can_change_floor else None),
         "has_margin": deal.cost is not None,
         "margin": erosion.margin(deal.net, deal.cost),
         **extra,
     }
+
+
+@functools.cache
+def _blank(form_class):
+    """One blank form per class and process, for display only: a form whose fields are fixed
+    and that carries no one-time key is the same for everyone until it is bound, and the desk
+    would otherwise build three of them (a deep copy of their fields each) on every request.
+    Anything bound to a request is a new form."""
+    assert form_class.fields_are_fixed and "form_key" not in form_class.base_fields
+    return form_class()
 
 
 def _ledger(deal: Deal, *, can_act: bool, show_all: bool, page: bool) -> Ledger:

@@ -160,6 +160,17 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Pages kept drawn between requests (the deal page's ledger, deals lists, dashboards), keyed on
+# the data's stamps so that nothing is ever stale and nothing needs clearing. Each gunicorn
+# worker keeps its own; a deal page's entry is ~30 KB, so 1,000 entries bound a worker's share.
+# A shared cache (Django's Redis or Memcached backend) would let the workers share drawings.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "OPTIONS": {"MAX_ENTRIES": 1000},
+    }
+}
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},

@@ -68,6 +68,8 @@ def _shared_key(field, *extra) -> tuple | None:
     if not form.is_bound:
         return None if field.name in form.initial else (*key, None)
     value = field.value()
+    if value is None:
+        value = ""  # not sent: drawn as the blank choice
     if field.errors or not isinstance(field.field, forms.ChoiceField) or not isinstance(value, str):
         return None
     if value not in {str(choice) for choice, _ in field.field.choices}:

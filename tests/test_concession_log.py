@@ -469,3 +469,17 @@ def test_a_log_from_the_page_costs_the_same_queries_however_long_the_ledger(
     with django_assert_max_num_queries(14):
         response = client.post(url(deal), typed(amount="5", seen=seen), **HTMX)
     assert response.headers["HX-Retarget"] == "#concession-form"
+
+
+def test_a_page_showing_the_whole_ledger_gets_no_show_all_links(client, owner, make_deal):
+    deal = long_deal(make_deal, 25)
+    client.force_login(owner)
+    everything = page(client.get(f"/deals/{deal.pk}/?all=1"))
+    seen = re.search(r'name="seen" value="(\d+)"', everything).group(1)
+    assert '<input type="hidden" name="all" value="1">' in everything
+    response = client.post(url(deal), typed(amount="5", seen=seen, all="1"), **HTMX)
+    assert response.headers["HX-Retarget"] == "#concession-form"
+    body = page(response)
+    # Nothing out of band aims at links the page does not have, and the form stays as it was.
+    assert 'id="concessions-more"' not in body and 'id="history-more"' not in body
+    assert '<input type="hidden" name="all" value="1">' in body

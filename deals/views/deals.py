@@ -527,6 +527,7 @@ def _logged(request, deal: Deal, result: services.LogResult, message: str) -> Ht
     concession.retracted = False
     concession_count = deal.concession_count + 1
     first = concession_count == 1
+    shows_all = request.POST.get("all") == "1"
     recent = (
         [concession] if first else _recent_concessions(written, limit=RECENT, figures_only=True)
     )
@@ -542,10 +543,12 @@ def _logged(request, deal: Deal, result: services.LogResult, message: str) -> Ht
         "concessions": recent,
         "concession_count": concession_count,
         "new_concessions": [concession],
-        "concessions_more": deal.concession_count > RECENT,
+        # A page showing the whole ledger has no "Show all" links to update.
+        "show_all": shows_all,
+        "concessions_more": not shows_all and deal.concession_count > RECENT,
         "new_events": list(reversed(result.events)),
         "event_count": deal.event_count + len(result.events),
-        "history_more": deal.event_count > RECENT,
+        "history_more": not shows_all and deal.event_count > RECENT,
         "nudges": _nudges(written, recent),
         "chart": waterfall(written, list(reversed(recent)), total_count=concession_count),
         "first_concession": first,

@@ -65,9 +65,10 @@ class Changes(Aggregate):
     def as_postgresql(self, compiler, connection, **extra_context):
         # Every service saves its deal's updated_at and times only move forward, so their sum
         # moves with every change, also one whose transaction committed after a later one
-        # (which the latest time would miss). Intervals add exactly, to the microsecond; as
-        # text, since over many deals the sum outgrows what Python's timedelta can hold.
-        template = "CAST(SUM(%(expressions)s - TIMESTAMPTZ '1970-01-01 00:00:00+00') AS TEXT)"
+        # (which the latest time would miss). EXTRACT(EPOCH) is numeric since PostgreSQL 14,
+        # exact to the microsecond and without bound (a sum of intervals overflows its 32-bit
+        # day count past ~100,000 deals); as text, which Python takes as it is.
+        template = "CAST(SUM(EXTRACT(EPOCH FROM %(expressions)s)) AS TEXT)"
         return self.as_sql(compiler, connection, template=template, **extra_context)
 
     def as_sqlite(self, compiler, connection, **extra_context):

@@ -449,7 +449,7 @@ def test_a_page_that_shows_part_of_a_long_ledger_gets_its_counts_updated(client,
 
 def test_a_refusal_on_the_page_is_cleared_by_the_next_log(client, owner, deal):
     client.force_login(owner)
-    refused = client.post(url(deal), typed(amount="5000"), **HTMX)
+    refused = client.post(url(deal), typed(amount="5000", seen=seen_on(client, deal)), **HTMX)
     assert refused.status_code == 409
     seen = re.search(r'name="seen" value="(\d+)"', page(refused)).group(1)
     response = client.post(url(deal), typed(amount="10", seen=seen), **HTMX)
@@ -483,3 +483,29 @@ def test_a_page_showing_the_whole_ledger_gets_no_show_all_links(client, owner, m
     # Nothing out of band aims at links the page does not have, and the form stays as it was.
     assert 'id="concessions-more"' not in body and 'id="history-more"' not in body
     assert '<input type="hidden" name="all" value="1">' in body
+
+
+def test_a_refusal_does_not_make_an_out_of_date_page_look_current(
+    client, owner, manager, deal, give
+):
+    client.force_login(owner)
+    seen = seen_on(client, deal)
+    give(deal, "100", user=manager, description="Free training day")
+    # Refused: only the concession panel comes back; the rest of the page is as it was drawn.
+    refused = client.post(url(deal), typed(description="", seen=seen), **HTMX)
+    assert refused.status_code == 422
+    assert f'name="seen" value="{seen}"' in page(refused)
+    response = client.post(url(deal), typed(seen=seen), **HTMX)
+    assert_desk_update(response)
+    assert "Free training day" in words(response)
+
+
+def test_a_refusal_below_the_floor_keeps_the_page_version_and_view(client, owner, make_deal):
+    deal = long_deal(make_deal, 25)
+    client.force_login(owner)
+    everything = page(client.get(f"/deals/{deal.pk}/?all=1"))
+    seen = re.search(r'name="seen" value="(\d+)"', everything).group(1)
+    refused = client.post(url(deal), typed(amount="999999", seen=seen, all="1"), **HTMX)
+    assert refused.status_code == 409
+    assert f'name="seen" value="{seen}"' in page(refused)
+    assert '<input type="hidden" name="all" value="1">' in page(refused)

@@ -323,7 +323,9 @@ def test_a_change_that_commits_late_with_an_earlier_time_still_shows(client, man
     assert "Danger 2" in section(client.get(URL), "levels-heading")
 
 
-def test_each_manager_gets_their_own_kept_dashboard(client, manager, other_manager, review):
+def test_a_manager_of_another_team_never_gets_ours_from_what_was_kept(
+    client, manager, other_manager, review
+):
     client.force_login(manager)
     assert "Danger 1" in section(client.get(URL), "levels-heading")
     client.force_login(other_manager)

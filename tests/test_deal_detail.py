@@ -6,6 +6,7 @@ import re
 from decimal import Decimal
 
 import pytest
+from django.core.cache import cache
 from django.urls import reverse
 
 from deals import services
@@ -345,7 +346,7 @@ def test_the_whole_ledger_is_drawn_fresh_and_not_from_the_kept_page(client, owne
     assert page(client.get(url(deal))).count('<li class="concession') == 20
 
 
-def test_a_kept_page_shows_the_time_of_pending_requests_as_of_now(client, owner, deal, give):
+def test_a_kept_page_draws_its_pending_requests_anew(client, owner, deal, give):
     give(deal, "900")
     services.exception_request(
         deal=deal,
@@ -356,5 +357,12 @@ def test_a_kept_page_shows_the_time_of_pending_requests_as_of_now(client, owner,
         note="",
     )
     client.force_login(owner)
-    client.get(url(deal))
+    assert "Waiting for approval" in words(client.get(url(deal)))
+    deal.refresh_from_db()
+    kept = cache.get(f"deal-ledger:{deal.pk}:{deal.stamp}:1")
+    # What was kept holds the drawn ledger sections; the requests, whose "… ago" moves with the
+    # clock, are kept as data and drawn on each visit.
+    assert kept is not None and kept.sections
+    assert not any("Waiting for approval" in html for html in kept.sections.values())
+    assert [r.description for r in kept.pending] == ["Extra discount"]
     assert "Waiting for approval" in words(client.get(url(deal)))

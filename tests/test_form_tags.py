@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from django.template import Context, Template
 
-from deals.forms import ConcessionForm, DealFilterForm, DealForm, LoseForm
+from deals.forms import ConcessionForm, DealFilterForm, DealForm, LoseForm, RetractForm
 from deals.models import Team
 from deals.templatetags import walkaway
 
@@ -77,3 +77,12 @@ def test_a_choice_that_was_not_sent_is_drawn_as_the_blank_choice():
     assert '<option value="" selected>Any level</option>' in drawn
     # Kept, under the blank value: the next list with only a status chosen draws no select.
     assert any(key[1] == "level" and key[-1] == "" for key in walkaway._shared_markup)
+
+
+def test_forms_drawn_with_ids_of_their_own_are_not_kept_one_by_one():
+    # One retract form per concession, each with its own ids: keeping them would grow the memo
+    # with every concession anyone opens.
+    for pk in range(1, 51):
+        drawn = draw("{% form_field f.reason %}", f=RetractForm(auto_id=f"id_retract{pk}_%s"))
+        assert f'id="id_retract{pk}_reason"' in drawn
+    assert walkaway._shared_markup == {}

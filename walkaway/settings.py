@@ -161,7 +161,8 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Pages kept drawn between requests (the deal page's ledger, deals lists, dashboards), keyed on
-# the data's stamps so that nothing is ever stale and nothing needs clearing. Each gunicorn
+# the data's stamps: no write is ever missed and nothing needs clearing (only a renamed person
+# can keep their old name on a kept page, for as long as the entry lives). Each gunicorn
 # worker keeps its own; a deal page's entry is ~30 KB, so 1,000 entries bound a worker's share.
 # A shared cache (Django's Redis or Memcached backend) would let the workers share drawings.
 CACHES = {

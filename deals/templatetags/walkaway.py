@@ -64,6 +64,10 @@ def _shared_key(field, *extra) -> tuple | None:
     form = field.form
     if not getattr(form, "fields_are_fixed", False):
         return None
+    # A form drawn with ids of its own (one retract form per concession) would add an entry
+    # per instance; only the class's own ids are kept.
+    if form.auto_id != f"{getattr(form, 'id_prefix', 'id')}_%s":
+        return None
     key = (type(form), field.name, field.auto_id, *extra)
     if not form.is_bound:
         return None if field.name in form.initial else (*key, None)

@@ -257,6 +257,8 @@ def _desk(request, deal: Deal, forms: Forms | None = None, *, page: bool = False
     return {
         "nav": "deals",
         "deal": deal,
+        # The version of the deal the page shows, which the concession form sends back.
+        "seen": deal.stamp,
         "links": deal_links(deal.pk),
         "a": deal.assessment(),
         "concessions": ledger.concessions,
@@ -443,6 +445,11 @@ def _updated(request, deal: Deal, message: str, **extra) -> HttpResponse:
 
 def _refused(request, deal: Deal, forms: Forms, partial: str, *, status: int, **extra):
     """Show the form again with what went wrong, where it went wrong."""
+    if request.htmx:
+        # Only this panel is swapped: the rest of the page is still the version it was drawn
+        # at, so the concession form keeps sending that version (and the page's view) back.
+        extra.setdefault("seen", request.POST.get("seen", ""))
+        extra.setdefault("show_all", request.POST.get("all") == "1")
     context = _desk(request, deal, forms, page=not request.htmx, **extra)
     if request.htmx:
         response = TemplateResponse(request, f"{DETAIL}#{partial}", context, status=status)
@@ -533,6 +540,7 @@ def _logged(request, deal: Deal, result: services.LogResult, message: str) -> Ht
     )
     context = {
         "deal": written,
+        "seen": written.stamp,
         "links": deal_links(written.pk),
         "a": result.after,
         "flash": message,

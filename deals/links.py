@@ -47,13 +47,13 @@ def exception_links(pk: int, deal_pk: int) -> dict[str, str]:
 
 
 def _maker(name: str):
-    return _makers(get_script_prefix())[name]
+    return _kept_maker(name, get_script_prefix())
 
 
-@lru_cache(maxsize=4)
-def _makers(script_prefix: str) -> dict:
-    names = (*DEAL_PAGE, "exception_approve", "exception_reject")
-    return {name: url_maker(name) for name in names}
+@lru_cache(maxsize=64)
+def _kept_maker(name: str, script_prefix: str):
+    # The script prefix is part of every URL, so it is part of the key.
+    return url_maker(name)
 
 
 # The navigation's links, on every page.

@@ -62,11 +62,6 @@ def is_staff_user(user) -> bool:
     return bool(user.is_active and (user.is_staff or user.is_superuser))
 
 
-def managed_team_ids(user):
-    """A subquery of the teams `user` manages. Staff are handled by the callers."""
-    return Membership.objects.filter(user=user, role=Role.MANAGER).values("team_id")
-
-
 # Statements every page runs -------------------------------------------------------------------
 #
 # The ORM costs ~250-330 us of CPU to build, compile and run even a one-table lookup; the same
@@ -104,8 +99,8 @@ def _rows(name: str, params: list) -> list[tuple]:
         return cursor.fetchall()
 
 
-def _managed_team_ids_sql(user) -> RawSQL:
-    """managed_team_ids(user) as SQL, for visible_to: the same statement, built once."""
+def managed_team_ids(user) -> RawSQL:
+    """A subquery of the teams `user` manages (staff are handled by the callers)."""
     return RawSQL(_statement("managed teams"), [user.pk, Role.MANAGER.value])  # noqa: S611
 
 
@@ -189,7 +184,7 @@ class DealQuerySet(models.QuerySet):
         if is_staff_user(user):
             return self.all()
         if teams_managed is None:
-            return self.filter(Q(owner=user) | InSubquery("team_id", _managed_team_ids_sql(user)))
+            return self.filter(Q(owner=user) | InSubquery("team_id", managed_team_ids(user)))
         if not teams_managed:
             return self.filter(owner=user)
         return self.filter(Q(owner=user) | Q(team_id__in=sorted(teams_managed)))

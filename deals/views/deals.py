@@ -2,8 +2,12 @@
 
 Every deal page action answers the same way: with htmx, one response that updates every part
 of the desk (gauge, status, form, list, chart, history, outcome) out of band; without it, a
-redirect back to the page. Errors re-render the form that caused them, with 422 for bad input
-and 409 when the deal itself says no (the floor, a closed deal).
+redirect back to the page. One exception: a concession logged from a page that is still current
+(its form sends back the deal's stamp) gets only what the log changed (see _logged). Errors
+re-render the form that caused them, with 422 for bad input and 409 when the deal itself says
+no (the floor, a closed deal).
+
+Pages are drawn in part from what was kept: see _ledger and deal_list.
 """
 
 from __future__ import annotations

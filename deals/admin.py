@@ -8,7 +8,9 @@ admin therefore never adds or deletes them, and on a deal edits only what no rul
 from __future__ import annotations
 
 from django.contrib import admin
+from django.core.exceptions import ValidationError
 
+from . import services
 from .models import (
     Concession,
     Deal,
@@ -104,6 +106,17 @@ class DealAdmin(StaffMayViewMixin, admin.ModelAdmin):
     @admin.display(description="net")
     def net_display(self, obj: Deal) -> str:
         return format_money(obj.net, obj.currency)
+
+    def save_model(self, request, obj, form, change):
+        # The form's copy of the row was read without a lock: saving it whole would put back a
+        # running total that a concession logged meanwhile has moved (rule 9). Only what was
+        # changed goes to the service, which locks the deal, re-reads it and writes the event.
+        changed = {name: form.cleaned_data[name] for name in form.changed_data}
+        try:
+            services.deal_update(deal=obj, user=request.user, **changed)
+        except services.DomainError as e:
+            # Raised after validation passed: ModelAdmin has no way back to the form from here.
+            raise ValidationError(e.message) from None
 
     def has_add_permission(self, request):
         # A deal is born through deal_create, with its floor and its "created" event (rule 1).

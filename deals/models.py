@@ -277,6 +277,9 @@ class Deal(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     # Last activity: bumped by every service that writes an event for the deal.
     updated_at = models.DateTimeField(auto_now=True)
+    # Moved by every write to the deal (services._save): what a page shows of a deal belongs
+    # to one version, so a version names a drawing of it (and an API client's view of it).
+    version = models.PositiveIntegerField(default=1, db_default=1)
 
     objects = DealQuerySet.as_manager()
 
@@ -492,6 +495,7 @@ class FloorChange(models.Model):
 
 class EventKind(models.TextChoices):
     CREATED = "created", "Deal created"
+    UPDATED = "updated", "Deal updated"
     FLOOR_CHANGED = "floor_changed", "Floor changed"
     CONCESSION_LOGGED = "concession_logged", "Concession logged"
     CONCESSION_RETRACTED = "concession_retracted", "Concession retracted"

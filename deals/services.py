@@ -189,6 +189,16 @@ def _require_open(deal: Deal) -> None:
         raise DealClosed(f"This deal is {deal.get_status_display().lower()}; it is no longer open.")
 
 
+def _save(deal: Deal, *fields: str) -> None:
+    """Write `fields` of a deal locked by this transaction, moving its version with them.
+
+    Every write to a deal's row ends here, so a page, a cache key or an API client that holds
+    a version knows the deal has not changed while the version has not.
+    """
+    deal.version += 1
+    deal.save(update_fields=[*fields, "version", "updated_at"])
+
+
 def _event(
     deal: Deal,
     kind: str,
@@ -218,13 +228,24 @@ def _set_conceded(
     deal: Deal, conceded: Decimal, actor
 ) -> tuple[Assessment, Assessment, DealEvent | None]:
     """Move the running total, re-level the deal, and record a level change when there is one."""
+    return _refigure(deal, actor, "conceded", conceded=conceded)
+
+
+def _refigure(
+    deal: Deal, actor, field: str, *, conceded: Decimal | None = None, floor: Decimal | None = None
+) -> tuple[Assessment, Assessment, DealEvent | None]:
+    """Change a figure the level depends on (the running total or the floor), then the level
+    and the peak level with it, in one save: the only place a deal's level is written."""
     before = deal.assessment()
-    deal.conceded = conceded
+    if conceded is not None:
+        deal.conceded = conceded
+    if floor is not None:
+        deal.floor = floor
     after = deal.assessment()
     deal.level = after.level
     if LEVEL_RANK[after.level] > LEVEL_RANK[Level(deal.peak_level)]:
         deal.peak_level = after.level
-    deal.save(update_fields=["conceded", "level", "peak_level", "updated_at"])
+    _save(deal, field, "level", "peak_level")
     return before, after, _record_level_change(deal, before, after, actor)
 
 
@@ -297,6 +318,71 @@ def deal_create(
             data={"opening_price": str(opening_price), "floor": str(floor), "currency": currency},
         )
     return deal
+
+
+DESCRIPTIVE_FIELDS = ("title", "customer", "cost")
+
+
+def deal_update(*, deal: Deal, user, title=None, customer=None, cost=...) -> Deal:
+    """Change what describes a deal (title, customer, cost to deliver), never its figures.
+
+    For the admin and imports as well as the deal page: the deal is locked and re-read, so a
+    concession logged meanwhile is never overwritten by a stale copy of the row (rule 9).
+    `cost=...` leaves the cost as it is; `None` clears it.
+    """
+    with transaction.atomic():
+        locked = _lock(deal)
+        if not (is_staff_user(user) or can_act_on(user, locked)):
+            raise NotAllowed("You cannot change this deal.")
+        changes: dict[str, tuple[object, object]] = {}
+        if title is not None:
+            title = _text(title, "title", required=True, limit=TITLE_LIMIT, label="Title")
+            changes["title"] = (locked.title, title)
+        if customer is not None:
+            customer = _text(
+                customer, "customer", required=True, limit=TITLE_LIMIT, label="Customer"
+            )
+            changes["customer"] = (locked.customer, customer)
+        if cost is not ...:
+            if cost is not None and cost != "":
+                cost = _money(cost, "cost", allow_zero=True, currency=locked.currency)
+            else:
+                cost = None
+            changes["cost"] = (locked.cost, cost)
+        changes = {name: pair for name, pair in changes.items() if pair[0] != pair[1]}
+        if not changes:
+            return locked
+        for name, (_, new) in changes.items():
+            setattr(locked, name, new)
+        _save(locked, *changes)
+        labels = {"title": "title", "customer": "customer", "cost": "cost to deliver"}
+        said = "; ".join(
+            f"{labels[name]} from {_shown(locked, old)} to {_shown(locked, new)}"
+            for name, (old, new) in changes.items()
+        )
+        _event(
+            locked,
+            DealEvent.Kind.UPDATED,
+            user,
+            f"Changed {said}.",
+            data={
+                name: {"old": _plain(old), "new": _plain(new)}
+                for name, (old, new) in changes.items()
+            },
+        )
+    return locked
+
+
+def _shown(deal: Deal, value) -> str:
+    if value is None:
+        return "none"
+    if isinstance(value, Decimal):
+        return _m(deal, value)
+    return f"\u201c{value}\u201d"
+
+
+def _plain(value):
+    return str(value) if isinstance(value, Decimal) else value
 
 
 # Concessions -----------------------------------------------------------------------------------
@@ -510,7 +596,7 @@ def exception_request(
             data={"amount": str(amount), "shortfall": str(request.shortfall)},
             exception_request=request,
         )
-        locked.save(update_fields=["updated_at"])
+        _save(locked)
         alerts.exception_requested(request=request, event=event)
     return request
 
@@ -613,7 +699,7 @@ def exception_reject(
     with transaction.atomic():
         deal, request = _lock_pending(exception_request, user)
         event = _record_decision(deal, request, user, ExceptionRequest.Status.REJECTED, comment)
-        deal.save(update_fields=["updated_at"])
+        _save(deal)
         alerts.exception_decided(request=request, event=event)
     return request
 
@@ -652,7 +738,6 @@ def floor_change(*, deal: Deal, user, new_floor, reason: str = "") -> FloorChang
                 field="new_floor",
             )
         old_floor = locked.floor
-        before = locked.assessment()
         change = FloorChange.objects.create(
             deal=locked, old_floor=old_floor, new_floor=new_floor, changed_by=user, reason=reason
         )
@@ -664,13 +749,7 @@ def floor_change(*, deal: Deal, user, new_floor, reason: str = "") -> FloorChang
             + (f" Reason: {reason}" if reason else ""),
             data={"old": str(old_floor), "new": str(new_floor)},
         )
-        locked.floor = new_floor
-        after = locked.assessment()
-        locked.level = after.level
-        if LEVEL_RANK[after.level] > LEVEL_RANK[Level(locked.peak_level)]:
-            locked.peak_level = after.level
-        locked.save(update_fields=["floor", "level", "peak_level", "updated_at"])
-        _record_level_change(locked, before, after, user)
+        _refigure(locked, user, "floor", floor=new_floor)
     return change
 
 
@@ -707,7 +786,7 @@ def deal_win(*, deal: Deal, user, final_price=None) -> Deal:
             raise InvalidValue(message, field="final_price")
         locked.final_price = final
         _close(locked, Deal.Status.WON)
-        locked.save(update_fields=["final_price", "status", "closed_at", "updated_at"])
+        _save(locked, "final_price", "status", "closed_at")
         on_terms = ""
         if locked.came_back and locked.walked_away_net is not None:
             on_terms = (
@@ -736,9 +815,7 @@ def deal_lose(*, deal: Deal, user, reason: str, note: str = "") -> Deal:
         locked.lost_reason = reason
         locked.outcome_note = note
         _close(locked, Deal.Status.LOST)
-        locked.save(
-            update_fields=["lost_reason", "outcome_note", "status", "closed_at", "updated_at"]
-        )
+        _save(locked, "lost_reason", "outcome_note", "status", "closed_at")
         label = Deal.LostReason(reason).label
         _event(
             locked,
@@ -762,16 +839,7 @@ def deal_walk_away(*, deal: Deal, user, reason: str) -> Deal:
         locked.walked_away_at = timezone.now()
         locked.outcome_note = reason
         _close(locked, Deal.Status.WALKED_AWAY)
-        locked.save(
-            update_fields=[
-                "walked_away_net",
-                "walked_away_at",
-                "outcome_note",
-                "status",
-                "closed_at",
-                "updated_at",
-            ]
-        )
+        _save(locked, "walked_away_net", "walked_away_at", "outcome_note", "status", "closed_at")
         _event(
             locked,
             DealEvent.Kind.WALKED_AWAY,
@@ -791,7 +859,7 @@ def deal_come_back(*, deal: Deal, user) -> Deal:
         locked.status = Deal.Status.OPEN
         locked.came_back = True
         locked.closed_at = None
-        locked.save(update_fields=["status", "came_back", "closed_at", "updated_at"])
+        _save(locked, "status", "came_back", "closed_at")
         _event(
             locked,
             DealEvent.Kind.CAME_BACK,

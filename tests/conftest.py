@@ -12,7 +12,7 @@ from django.core.cache import cache
 from django.db import connection
 
 from deals import services
-from deals.models import Membership, Role, Team
+from deals.models import Deal, DealQuerySet, Membership, Role, Team
 
 PASSWORD = "walkaway-test-pw"
 
@@ -37,6 +37,51 @@ def _fresh_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _every_deal_write_moves_its_version(monkeypatch):
+    """Any write to an existing deal's row, in any test, that does not move its version fails
+    the test there and then: a page or an API client holding the old version would never
+    learn of the change. (Creating a deal starts it at version 1.)"""
+    save, update = Deal.save, DealQuerySet.update
+
+    def checked_save(self, *args, **kwargs):
+        if not self._state.adding:
+            fields = kwargs.get("update_fields")
+            assert fields is not None and "version" in fields, (
+                f"Deal {self.pk} saved without moving its version (fields: {fields}); "
+                "write deals through services._save"
+            )
+            stored = _stored_version(self.pk)
+            assert stored is None or self.version > stored, (
+                f"Deal {self.pk} saved at version {self.version}, not past {stored}"
+            )
+        return save(self, *args, **kwargs)
+
+    def checked_update(self, **kwargs):
+        if self.model is Deal:
+            assert "version" in kwargs, "Deals updated in bulk without moving their versions"
+        return update(self, **kwargs)
+
+    monkeypatch.setattr(Deal, "save", checked_save)
+    monkeypatch.setattr(DealQuerySet, "update", checked_update)
+
+
+def _stored_version(pk: int) -> int | None:
+    # Past Django's cursor wrapper, so that the check adds nothing to a test's query count.
+    connection.ensure_connection()
+    placeholder = "%s" if is_postgres() else "?"
+    cursor = connection.connection.cursor()
+    try:
+        cursor.execute(
+            f"SELECT version FROM {Deal._meta.db_table} WHERE id = {placeholder}",  # noqa: S608
+            [pk],
+        )
+        row = cursor.fetchone()
+    finally:
+        cursor.close()
+    return row[0] if row else None
 
 
 def _user(django_user_model, username, **extra):

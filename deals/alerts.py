@@ -37,7 +37,8 @@ def _deliver(recipients, deal: Deal, event: DealEvent | None, subject: str, mess
     Notification.objects.bulk_create(
         [Notification(user=u, deal=deal, event=event, message=message) for u in recipients]
     )
-    link = reverse("deal_detail", args=[deal.pk])
+    # Read away from the app, so absolute (SITE_URL is checked at start-up).
+    link = settings.SITE_URL + reverse("deal_detail", args=[deal.pk])
     body = f"{message}\n\nOpen the deal: {link}\n"
     mails = [(subject, body, settings.DEFAULT_FROM_EMAIL, [u.email]) for u in recipients if u.email]
     if mails:

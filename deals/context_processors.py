@@ -1,28 +1,22 @@
-from .links import navigation_links
-from .models import Deal, ExceptionRequest, manages_any_team, unread_notifications
+from .models import ExceptionRequest, Notification
 
 
 def navigation(request):
-    """Counts for the top navigation, computed lazily so pages that do not show them pay nothing."""
-    user = getattr(request, "user", None)
-    if user is None or not user.is_authenticated:
+    """What the top navigation shows of the person (`access`) and its counts, each computed
+    only when a page draws it."""
+    access = getattr(request, "access", None)
+    if access is None or not access.signed_in:
         return {}
 
-    def is_manager():
-        return manages_any_team(user)
-
     def pending_approvals():
-        return ExceptionRequest.objects.filter(
-            status=ExceptionRequest.Status.PENDING,
-            deal__in=Deal.objects.managed_by(user),
-        ).count()
+        requests = ExceptionRequest.objects.managed_by(access)
+        return requests.filter(status=ExceptionRequest.Status.PENDING).count()
 
     def unread():
-        return unread_notifications(user)
+        return Notification.objects.filter(user_id=access.user_id, read_at__isnull=True).count()
 
     return {
-        "nav_links": navigation_links(),
-        "nav_is_manager": is_manager,
+        "access": access,
         "nav_pending_approvals": pending_approvals,
         "nav_unread": unread,
     }

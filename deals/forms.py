@@ -8,6 +8,7 @@ import uuid
 from django import forms
 from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm
+from django.forms.renderers import TemplatesSetting
 
 from .erosion import Level
 from .models import ConcessionKind, DealStatus, LostReason
@@ -15,6 +16,21 @@ from .money import MoneyError, currency_codes, parse_money
 from .services import TEXT_LIMIT, TITLE_LIMIT, DomainError
 
 COMMON_CURRENCIES = ["USD", "EUR", "GBP", "CAD", "AUD", "CHF", "JPY", "SEK", "NOK", "DKK"]
+
+
+class Renderer(TemplatesSetting):
+    """Fields drawn as {{ form.x.as_field_group }} use templates/forms/field.html: label, the
+    "(optional)" mark, errors and help, tied together for screen readers."""
+
+    field_template_name = "forms/field.html"
+
+
+def shown(field: forms.Field, *, wide: bool = False, hide_optional: bool = False):
+    """How a field's group is drawn: across the form (`wide`), or without "(optional)" where
+    the label or the help already says what leaving it empty does."""
+    field.wide = wide
+    field.hide_optional = hide_optional
+    return field
 
 
 class MoneyField(forms.CharField):
@@ -61,10 +77,6 @@ class DomainForm(forms.Form):
     """
 
     id_prefix = "id"
-    # True when every instance has the same fields, choices and attributes, so that a field's
-    # markup for a blank value or one of its choices can be drawn once and reused
-    # ({% form_field %}, {% widget %}). Not for forms built per user (DealForm).
-    fields_are_fixed = False
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("auto_id", f"{self.id_prefix}_%s")
@@ -109,7 +121,7 @@ def _currency_choices():
 class DealForm(DomainForm):
     title = TextField(label="Title", limit=TITLE_LIMIT)
     customer = TextField(label="Customer", limit=TITLE_LIMIT)
-    team = forms.ChoiceField(label="Team", required=False)
+    team = shown(forms.ChoiceField(label="Team", required=False), hide_optional=True)
     currency = forms.ChoiceField(label="Currency", choices=())
     opening_price = MoneyField(label="Opening price")
     floor = MoneyField(
@@ -117,11 +129,14 @@ class DealForm(DomainForm):
         allow_zero=True,
         help_text="The lowest net price you will accept. Decide it now, before you talk price.",
     )
-    cost = MoneyField(
-        label="Cost to deliver",
-        allow_zero=True,
-        required=False,
-        help_text="Optional; shows margin.",
+    cost = shown(
+        MoneyField(
+            label="Cost to deliver",
+            allow_zero=True,
+            required=False,
+            help_text="Optional; shows margin.",
+        ),
+        hide_optional=True,
     )
 
     def __init__(self, *args, teams=(), **kwargs):
@@ -157,14 +172,16 @@ def new_form_key() -> str:
 
 
 class ConcessionForm(DomainForm):
-    fields_are_fixed = True
     kind = forms.ChoiceField(label="Kind", choices=ConcessionKind.choices)
     amount = MoneyField(label="Amount")
-    description = TextField(label="What you gave")
-    got_in_return = TextField(
-        label="What you got in return",
-        required=False,
-        help_text="A longer contract, a bigger order, a faster signature, a reference…",
+    description = shown(TextField(label="What you gave"), wide=True)
+    got_in_return = shown(
+        TextField(
+            label="What you got in return",
+            required=False,
+            help_text="A longer contract, a bigger order, a faster signature, a reference…",
+        ),
+        wide=True,
     )
     # The one-time key (rule 8): a resubmitted form carries the same key and logs nothing new.
     form_key = forms.CharField(widget=forms.HiddenInput, max_length=64, required=False)
@@ -181,34 +198,32 @@ class ExceptionRequestForm(ConcessionForm):
 
 
 class RetractForm(DomainForm):
-    fields_are_fixed = True
     id_prefix = "id_retract"
     reason = TextField(label="Reason")
 
 
 class WinForm(DomainForm):
-    fields_are_fixed = True
     id_prefix = "id_win"
-    final_price = MoneyField(
-        label="Final price", required=False, help_text="Leave empty to use the current net."
+    final_price = shown(
+        MoneyField(
+            label="Final price", required=False, help_text="Leave empty to use the current net."
+        ),
+        hide_optional=True,
     )
 
 
 class LoseForm(DomainForm):
-    fields_are_fixed = True
     id_prefix = "id_lose"
     reason = forms.ChoiceField(label="Reason", choices=[("", "Choose…"), *LostReason.choices])
     note = TextField(label="Note", required=False)
 
 
 class WalkAwayForm(DomainForm):
-    fields_are_fixed = True
     id_prefix = "id_walk"
     reason = TextField(label="Reason")
 
 
 class FloorForm(DomainForm):
-    fields_are_fixed = True
     id_prefix = "id_floor"
     new_floor = MoneyField(label="New floor", allow_zero=True)
     reason = TextField(label="Reason", required=False)
@@ -216,8 +231,6 @@ class FloorForm(DomainForm):
 
 class DealFilterForm(forms.Form):
     """The deals list's filters; unknown values are ignored rather than shown as errors."""
-
-    fields_are_fixed = True
 
     status = forms.ChoiceField(
         label="Status", required=False, choices=[("", "Any status"), *DealStatus.choices]

@@ -7,21 +7,17 @@ in services.py; nothing here has side effects in save().
 
 from __future__ import annotations
 
-from collections.abc import Collection
-from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from functools import cache
 
 from django.conf import settings
-from django.db import connection, models
-from django.db.models import F, Func, OuterRef, Q, Subquery
-from django.db.models.expressions import RawSQL
+from django.db import models
+from django.db.models import Case, F, Func, OuterRef, Q, Subquery, Value, When
+from django.db.models.functions import Cast, Round
+from django.db.models.lookups import Exact, GreaterThan, GreaterThanOrEqual
 
-from .erosion import Assessment, Level, assess
+from .erosion import Assessment, Level, Thresholds, assess
 
 MONEY = {"max_digits": 14, "decimal_places": 2}
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_MICROSECOND = timedelta(microseconds=1)
 
 
 class Role(models.TextChoices):
@@ -62,154 +58,80 @@ def is_staff_user(user) -> bool:
     return bool(user.is_active and (user.is_staff or user.is_superuser))
 
 
-# Statements every page runs -------------------------------------------------------------------
-#
-# The ORM costs ~250-330 us of CPU to build, compile and run even a one-table lookup; the same
-# statement through the cursor costs ~60 us. Three statements run on nearly every page (the
-# manager subquery of visible_to, the person's memberships, the unread badge): they are written
-# here once each, from the models' own table and column names, with every value a parameter.
-
-
-@cache
-def _statement(name: str) -> str:
-    quote = connection.ops.quote_name
-
-    def table(model) -> str:
-        return quote(model._meta.db_table)
-
-    def column(model, field: str) -> str:
-        return quote(model._meta.get_field(field).column)
-
-    m, n = Membership, Notification
-    # Identifiers come from the models and are quoted; every value is a parameter.
-    statements = {
-        "managed teams": f"SELECT {column(m, 'team')} FROM {table(m)} "  # noqa: S608
-        f"WHERE {column(m, 'user')} = %s AND {column(m, 'role')} = %s",
-        "memberships": f"SELECT {column(m, 'team')}, {column(m, 'role')} "  # noqa: S608
-        f"FROM {table(m)} WHERE {column(m, 'user')} = %s",
-        "unread": f"SELECT COUNT(*) FROM {table(n)} "  # noqa: S608
-        f"WHERE {column(n, 'user')} = %s AND {column(n, 'read_at')} IS NULL",
-    }
-    return statements[name]
-
-
-def _rows(name: str, params: list) -> list[tuple]:
-    with connection.cursor() as cursor:
-        cursor.execute(_statement(name), params)
-        return cursor.fetchall()
-
-
-def managed_team_ids(user) -> RawSQL:
-    """A subquery of the teams `user` manages (staff are handled by the callers)."""
-    return RawSQL(_statement("managed teams"), [user.pk, Role.MANAGER.value])  # noqa: S611
-
-
-def unread_notifications(user) -> int:
-    """How many of `user`'s notifications are unread (the navigation's badge)."""
-    return _rows("unread", [user.pk])[0][0]
-
-
-def manages_any_team(user) -> bool:
-    """May open the manager's pages (dashboard, approvals, exports)."""
-    if not user.is_authenticated or not user.is_active:
-        return False
-    return is_staff_user(user) or bool(teams_managed(user))
-
-
-def manages_team(user, team_id: int) -> bool:
-    """A manager's rights on the team, as pages show them. Services decide with a fresh read
-    under their lock (services.is_manager_of); a page asks this, once per request."""
-    if not user.is_authenticated or not user.is_active:
-        return False
-    return is_staff_user(user) or team_id in teams_managed(user)
-
-
-def member_of_any_team(user) -> bool:
-    """Belongs to a team (as a rep or a manager), as pages show it; read once per request."""
-    return bool(_memberships(user))
-
-
-def teams_managed(user) -> frozenset[int]:
-    """The teams `user` manages, as pages show them (read once per request, see manages_team)."""
-    return frozenset(team for team, role in _memberships(user) if role == Role.MANAGER)
-
-
-def _memberships(user) -> frozenset[tuple[int, str]]:
-    # Read once per user object: the request's user lives as long as the request, and the
-    # navigation, the deal pages and the manager's pages all ask.
-    memberships = getattr(user, "_walkaway_memberships", None)
-    if memberships is None:
-        memberships = frozenset(_rows("memberships", [user.pk]))
-        user._walkaway_memberships = memberships
-    return memberships
-
-
-class InSubquery(models.Func):
-    """`column IN (subquery)`, which PostgreSQL is given as `column = ANY(ARRAY(subquery))`.
-
-    Beside another condition under OR, PostgreSQL can only test `IN (subquery)` row by row, so
-    "owner is me OR team is one I manage" read every deal in the table. The ARRAY form is
-    computed once before the scan, which lets each side of the OR use its own index. Same
-    rows, same single query.
-    """
-
-    conditional = True
-    output_field = models.BooleanField()
-
-    def __init__(self, column: str, subquery):
-        if not isinstance(subquery, RawSQL):
-            subquery = models.Subquery(subquery)
-        super().__init__(models.F(column), subquery)
-
-    def as_sql(self, compiler, connection, template="%s IN %s", **extra_context):
-        column, subquery = self.get_source_expressions()
-        column_sql, column_params = compiler.compile(column)
-        subquery_sql, subquery_params = compiler.compile(subquery)
-        return template % (column_sql, subquery_sql), (*column_params, *subquery_params)
-
-    def as_postgresql(self, compiler, connection, **extra_context):
-        return self.as_sql(compiler, connection, template="%s = ANY(ARRAY%s)", **extra_context)
-
-
 class DealQuerySet(models.QuerySet):
-    def visible_to(self, user, *, teams_managed: Collection[int] | None = None) -> DealQuerySet:
-        """The only door to deals: owners see theirs, managers their teams', staff everything.
-
-        `teams_managed`: the teams the caller has already read that `user` manages (this
-        request's teams_managed(user)). Named in the condition, they let PostgreSQL plan a
-        rep's list as one walk down their own index instead of merging two bitmaps.
-        """
-        if not user.is_authenticated or not user.is_active:
+    def visible_to(self, access) -> DealQuerySet:
+        """The only door to deals, for a person's `access` (deals.access.Access): owners see
+        their deals in the teams they still belong to, managers every deal of their teams,
+        staff everything. A person removed from a team, or deactivated, sees none of it."""
+        if not access.signed_in:
             return self.none()
-        if is_staff_user(user):
+        if access.staff:
             return self.all()
-        if teams_managed is None:
-            return self.filter(Q(owner=user) | InSubquery("team_id", managed_team_ids(user)))
-        if not teams_managed:
-            return self.filter(owner=user)
-        return self.filter(Q(owner=user) | Q(team_id__in=sorted(teams_managed)))
+        owned = Q(owner_id=access.user_id, team_id__in=sorted(access.teams))
+        if not access.managed:
+            return self.filter(owned)
+        return self.filter(owned | Q(team_id__in=sorted(access.managed)))
 
-    def managed_by(self, user) -> DealQuerySet:
-        """Deals on which `user` has a manager's rights (floors, exceptions, dashboard)."""
-        if not user.is_authenticated or not user.is_active:
+    def managed_by(self, access) -> DealQuerySet:
+        """Deals on which `access` has a manager's rights (floors, exceptions, dashboard)."""
+        if not access.signed_in:
             return self.none()
-        if is_staff_user(user):
+        if access.staff:
             return self.all()
-        return self.filter(team__in=managed_team_ids(user))
+        return self.filter(team_id__in=sorted(access.managed))
 
     def open(self) -> DealQuerySet:
         return self.filter(status=Deal.Status.OPEN)
 
-    def with_ledger_counts(self) -> DealQuerySet:
-        """Each deal's number of concessions (`concession_count`) and events (`event_count`).
+    def with_current_level(self) -> DealQuerySet:
+        """Each deal's level by today's thresholds (`current_level`), for filters and counts.
 
-        Read in the same statement as the deal row, so they belong to the same moment as its
-        `stamp`: a page drawn from them can later tell, by the stamp alone, that they still hold.
+        The stored `level` is the level the deal's last write left; a change of thresholds
+        moves no row. Filtering on this instead means a list filtered on Danger shows exactly
+        the deals whose rows say Danger. erosion.level is the same rule in Python; a test holds
+        the two to the same answers.
         """
+        return self.annotate(current_level=current_level())
+
+    def with_ledger_counts(self) -> DealQuerySet:
+        """Each deal's number of concessions (`concession_count`) and events (`event_count`),
+        in the same statement as the deal row."""
         return self.annotate(
             concession_count=_count_per_deal(Concession),
             event_count=_count_per_deal(DealEvent),
         )
+
+
+def current_level() -> Case:
+    """erosion.level over the stored figures, as SQL, with the thresholds of this moment.
+
+    Compared in whole numbers (cents, and each threshold scaled to a whole number), so that
+    SQLite, which has no decimal type, gets the exact answers PostgreSQL's numerics give.
+    """
+    thresholds = Thresholds.from_settings()
+
+    def cents(name: str):
+        return Cast(Round(F(name) * 100), models.BigIntegerField())
+
+    conceded = cents("conceded")
+    room = cents("opening_price") - cents("floor")
+
+    def at_least(threshold: Decimal):
+        # conceded / room >= threshold / 100, as conceded * 100 * scale >= threshold * scale * room
+        scale = 10 ** max(0, -threshold.as_tuple().exponent)
+        return GreaterThanOrEqual(conceded * (100 * scale), room * int(threshold * scale))
+
+    def when(condition, level: Level) -> When:
+        return When(condition, then=Value(level.value))
+
+    return Case(
+        when(GreaterThan(conceded, room), Level.BELOW_FLOOR),
+        when(Exact(conceded, room), Level.AT_FLOOR),
+        when(at_least(thresholds.danger_at), Level.DANGER),
+        when(at_least(thresholds.caution_at), Level.CAUTION),
+        default=Value(Level.ON_TRACK.value),
+        output_field=models.CharField(),
+    )
 
 
 def _count_per_deal(model) -> Subquery:
@@ -332,18 +254,6 @@ class Deal(models.Model):
     def assessment(self) -> Assessment:
         return assess(opening_price=self.opening_price, floor=self.floor, conceded=self.conceded)
 
-    @property
-    def stamp(self) -> str:
-        """Changes whenever anything on the deal's page does: every service that writes to the
-        deal, its ledger or its history saves `updated_at` under the deal's row lock. Exact to
-        the microsecond (no float on the way), for cache keys and "is the page still current"."""
-        return change_stamp(self.updated_at)
-
-
-def change_stamp(moment: datetime) -> str:
-    """A deal's `stamp` for its `updated_at`."""
-    return str((moment - _EPOCH) // _MICROSECOND)
-
 
 class Concession(models.Model):
     Kind = ConcessionKind
@@ -416,11 +326,30 @@ class Concession(models.Model):
     def has_get(self) -> bool:
         return bool(self.got_in_return.strip())
 
+    @property
+    def is_retracted(self) -> bool:
+        """A give that a later entry undid (read with select_related("retraction"))."""
+        try:
+            return self.retraction is not None
+        except Concession.retraction.RelatedObjectDoesNotExist:
+            return False
+
 
 class ExceptionStatus(models.TextChoices):
     PENDING = "pending", "Pending"
     APPROVED = "approved", "Approved"
     REJECTED = "rejected", "Rejected"
+
+
+class ExceptionRequestQuerySet(models.QuerySet):
+    def managed_by(self, access) -> ExceptionRequestQuerySet:
+        """Requests on deals of the teams `access` manages; for staff, every request, without
+        a join over every deal in the app."""
+        if not access.signed_in:
+            return self.none()
+        if access.staff:
+            return self.all()
+        return self.filter(deal__team_id__in=sorted(access.managed))
 
 
 class ExceptionRequest(models.Model):
@@ -450,6 +379,8 @@ class ExceptionRequest(models.Model):
     decided_at = models.DateTimeField(null=True, blank=True)
     comment = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ExceptionRequestQuerySet.as_manager()
 
     class Meta:
         ordering = ["created_at", "id"]

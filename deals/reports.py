@@ -1,7 +1,7 @@
 """What the manager's dashboard and exports read: figures over a set of deals.
 
 Pure reads. Every function takes a queryset of deals the caller may see (always built from
-Deal.objects.managed_by(user)) and returns plain dataclasses with Decimal values. Every figure
+Deal.objects.managed_by(access)) and returns plain dataclasses with Decimal values. Every figure
 is an aggregate computed by the database: a handful of grouped queries whatever the number of
 deals, never a loop over deals in Python. The only arithmetic done here is the ratio of two
 counts the database returned (win rate, comeback rate...), with Decimal, so no float appears.
@@ -23,7 +23,6 @@ from django.db import connections
 from django.db.models import (
     Aggregate,
     Avg,
-    CharField,
     Count,
     DecimalField,
     F,
@@ -54,36 +53,6 @@ STANDING_GIVE = Q(retracts__isnull=True, retraction__isnull=True)
 
 
 # Expressions ------------------------------------------------------------------------------------
-
-
-class Changes(Aggregate):
-    """Over a set of deals, a value that moves with every change to any of them (fingerprint)."""
-
-    function = "MAX"
-    output_field = CharField()
-
-    def as_postgresql(self, compiler, connection, **extra_context):
-        # Every service saves its deal's updated_at and times only move forward, so their sum
-        # moves with every change, also one whose transaction committed after a later one
-        # (which the latest time would miss). EXTRACT(EPOCH) is numeric since PostgreSQL 14,
-        # exact to the microsecond and without bound (a sum of intervals overflows its 32-bit
-        # day count past ~100,000 deals); as text, which Python takes as it is.
-        template = "CAST(SUM(EXTRACT(EPOCH FROM %(expressions)s)) AS TEXT)"
-        return self.as_sql(compiler, connection, template=template, **extra_context)
-
-    def as_sqlite(self, compiler, connection, **extra_context):
-        # SQLite's writers take turns (IMMEDIATE transactions, each stamping its time inside),
-        # so times follow commits and the latest one is enough.
-        template = "CAST(MAX(%(expressions)s) AS TEXT)"
-        return self.as_sql(compiler, connection, template=template, **extra_context)
-
-
-def fingerprint(deals: QuerySet[Deal]) -> str:
-    """Changes whenever anything the dashboard reads of these deals changes: their count, with
-    every deal that comes or goes, and their Changes. COUNT(*) and updated_at alone let
-    PostgreSQL answer from the (team, status, updated_at) index."""
-    figures = deals.order_by().aggregate(deals=Count("*"), changes=Changes("updated_at"))
-    return f"{figures['deals']}:{figures['changes']}"
 
 
 class Percent(Func):
@@ -211,7 +180,8 @@ def filter_deals(deals: QuerySet[Deal], filters: DealFilters) -> QuerySet[Deal]:
     if filters.rep_id is not None:
         deals = deals.filter(owner_id=filters.rep_id)
     if filters.level:
-        deals = deals.filter(level=filters.level)
+        # Today's thresholds, as the deal's own page shows them (with_current_level).
+        deals = deals.with_current_level().filter(current_level=filters.level)
     if filters.status:
         deals = deals.filter(status=filters.status)
     column = "updated_at" if filters.date_field == DateField.ACTIVITY else "created_at"
@@ -241,8 +211,9 @@ def open_level_counts(deals: QuerySet[Deal]) -> list[LevelCount]:
     """How many open deals sit at each level, every level listed (zeros included): one query."""
     counts = (
         deals.open()
+        .with_current_level()
         .order_by()
-        .aggregate(**{lvl.value: Count("pk", filter=Q(level=lvl.value)) for lvl in Level})
+        .aggregate(**{lvl.value: Count("pk", filter=Q(current_level=lvl.value)) for lvl in Level})
     )
     return [LevelCount(level=lvl.value, label=lvl.label, count=counts[lvl.value]) for lvl in Level]
 

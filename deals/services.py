@@ -16,7 +16,7 @@ from babel.numbers import get_currency_precision
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from . import alerts
+from . import alerts, erosion
 from .erosion import LEVEL_RANK, Assessment, Level
 from .models import (
     Concession,
@@ -217,6 +217,18 @@ def _event(
         data=data or {},
         concession=concession,
         exception_request=exception_request,
+    )
+
+
+def _fits(deal: Deal, amount: Decimal) -> bool:
+    return erosion.fits(
+        opening_price=deal.opening_price, floor=deal.floor, conceded=deal.conceded, amount=amount
+    )
+
+
+def _shortfall(deal: Deal, amount: Decimal) -> Decimal:
+    return erosion.shortfall(
+        opening_price=deal.opening_price, floor=deal.floor, conceded=deal.conceded, amount=amount
     )
 
 
@@ -421,11 +433,10 @@ def concession_log(
             if (existing := _logged_with_key(locked, form_key)) is not None:
                 return _already_logged(existing, locked)
             _require_open(locked)
-            current = locked.assessment()
-            if amount > current.remaining:
+            if not _fits(locked, amount):
                 raise BelowFloor(
-                    shortfall=amount - current.remaining,
-                    remaining=current.remaining,
+                    shortfall=_shortfall(locked, amount),
+                    remaining=locked.assessment().remaining,
                     currency=locked.currency,
                 )
             return _write_concession(
@@ -567,8 +578,7 @@ def exception_request(
             if existing is not None:
                 return existing
         _require_open(locked)
-        current = locked.assessment()
-        if amount <= current.remaining:
+        if _fits(locked, amount):
             raise InvalidValue(
                 "This concession fits above your floor; log it instead of asking for approval.",
                 field="amount",
@@ -583,7 +593,7 @@ def exception_request(
             note=note,
             conceded_at_request=locked.conceded,
             floor_at_request=locked.floor,
-            shortfall=amount - current.remaining,
+            shortfall=_shortfall(locked, amount),
             form_key=form_key,
         )
         event = _event(
@@ -683,8 +693,7 @@ def _what_changed(deal: Deal, request: ExceptionRequest, conceded: Decimal, floo
         parts.append(f"conceded went from {_m(deal, conceded)} to {_m(deal, deal.conceded)}")
     if deal.floor != floor:
         parts.append(f"the floor went from {_m(deal, floor)} to {_m(deal, deal.floor)}")
-    now = deal.assessment()
-    short = request.amount - now.remaining
+    short = _shortfall(deal, request.amount)
     if short > 0:
         outcome = f"approving it now takes the deal {_m(deal, short)} below the walk-away floor"
     else:

@@ -8,6 +8,7 @@ import os
 
 os.environ.setdefault("SECRET_KEY", "tests-only-not-a-secret-0123456789-abcdefghijklmnopqrstuvwxyz")
 os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
+os.environ.setdefault("SITE_URL", "https://walkaway.example.com")
 
 from walkaway.settings import *  # noqa: F403
 

@@ -12,6 +12,7 @@ from django.db.models.functions import Coalesce
 
 from bench.seed import PASSWORD, Scale, seed
 from deals import erosion
+from deals.access import Access
 from deals.erosion import LEVEL_RANK, Level
 from deals.models import Concession, Deal, DealEvent, DealStatus, ExceptionRequest
 from tests.conftest import require_postgres
@@ -110,4 +111,4 @@ def test_the_benchmark_users_log_in_with_the_known_password(seeded):
     assert users.count() == 3
     assert all(user.check_password(PASSWORD) for user in users)
     director = users.get(username=seeded["director"])
-    assert Deal.objects.managed_by(director).count() == TINY.deals
+    assert Deal.objects.managed_by(Access.of(director)).count() == TINY.deals

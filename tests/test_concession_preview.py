@@ -162,7 +162,7 @@ def test_the_preview_costs_the_same_queries_however_long_the_ledger(
 ):
     deal = long_deal(make_deal, n)
     client.force_login(owner)
-    with django_assert_max_num_queries(3):
+    with django_assert_max_num_queries(4):
         response = client.get(url(deal), {"amount": "10"}, **HTMX)
     assert preview(response).startswith("After this: 0% of room used · On track")
     with django_assert_max_num_queries(11):

@@ -217,12 +217,12 @@ def test_retracting_costs_the_same_queries_however_long_the_ledger(
     gives = Concession.objects.filter(deal=deal, retracts=None, retraction=None)
     latest, previous = gives.order_by("-id")[:2]
     client.force_login(owner)
-    with django_assert_max_num_queries(4):
+    with django_assert_max_num_queries(5):
         assert client.get(url(deal, latest), **HTMX).status_code == 200
     with django_assert_max_num_queries(20):
         response = client.post(url(deal, latest), {"reason": "Mistake"}, **HTMX)
     assert response.status_code == 200
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(13):
         assert client.post(url(deal, previous), {"reason": "Mistake"}).status_code == 302
-    with django_assert_max_num_queries(4):
+    with django_assert_max_num_queries(5):
         assert client.post(url(deal, previous), {"reason": ""}, **HTMX).status_code == 422

@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from deals import export, reports, services
+from deals.access import Access
 from deals.models import Deal
 
 from .desk import HTMX
@@ -301,7 +302,7 @@ def test_rows_are_read_lazily_in_chunks(manager, make_deal, monkeypatch, django_
     for _ in range(5):
         make_deal()
     monkeypatch.setattr(reports, "EXPORT_CHUNK", 2)
-    deals = Deal.objects.managed_by(manager)
+    deals = Deal.objects.managed_by(Access.of(manager))
     with django_assert_num_queries(0):
         rows = reports.deal_export_rows(deals)
     assert len(list(rows)) == 5

@@ -213,6 +213,7 @@ def load_settings(**env) -> subprocess.CompletedProcess:
         "PATH": "/usr/bin:/bin",
         "DJANGO_SETTINGS_MODULE": "walkaway.settings",
         "SECRET_KEY": "a-production-like-secret-" + uuid.uuid4().hex * 2,
+        "SITE_URL": "https://walkaway.example.com",
         "PYTHONDONTWRITEBYTECODE": "1",
         **env,
     }

@@ -10,6 +10,7 @@ from django.core import mail
 from django.core.management import CommandError, call_command
 from django.db.models import Sum
 
+from deals.access import Access
 from deals.erosion import Level
 from deals.models import (
     Concession,
@@ -134,11 +135,11 @@ def test_both_reps_own_deals_and_each_sees_only_their_own(seeded):
     User = get_user_model()
     for username in ("rep", "rep2"):
         rep = User.objects.get(username=username)
-        visible = Deal.objects.visible_to(rep)
+        visible = Deal.objects.visible_to(Access.of(rep))
         assert visible.count() > 0
         assert set(visible.values_list("owner", flat=True)) == {rep.pk}
     manager = User.objects.get(username="manager")
-    assert Deal.objects.managed_by(manager).count() == Deal.objects.count()
+    assert Deal.objects.managed_by(Access.of(manager)).count() == Deal.objects.count()
 
 
 @pytest.mark.parametrize("username", LOGINS)

@@ -70,6 +70,7 @@ def test_production_values_load():
     result = load(
         DEBUG="0",
         SECRET_KEY=production_secret(),
+        SITE_URL="https://walkaway.example.com",
         WALKAWAY_CAUTION_AT="45.5",
         WALKAWAY_DEFAULT_CURRENCY="eur",
     )
@@ -115,11 +116,21 @@ def test_the_deploy_check_passes_with_production_values():
         ["manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         SECRET_KEY=production_secret(),
         ALLOWED_HOSTS="example.com",
+        SITE_URL="https://example.com",
         DEBUG="0",
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "System check identified no issues" in result.stdout
     assert "WARNING" not in result.stdout + result.stderr
+
+
+def test_site_url_is_required_when_debug_is_off():
+    refused(load(DEBUG="0", SECRET_KEY=production_secret()), "SITE_URL")
+
+
+@pytest.mark.parametrize("value", ["walkaway.example.com", "ftp://x.example.com", "https://"])
+def test_a_site_url_that_is_not_an_http_address_stops_start_up_naming_it(value):
+    refused(load(DEBUG="0", SECRET_KEY=production_secret(), SITE_URL=value), "SITE_URL")
 
 
 def test_postgresql_connections_run_without_jit_and_keep_options_from_the_url():

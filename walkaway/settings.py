@@ -91,6 +91,8 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    # Django's own widget templates, for the project's form renderer (deals.forms.Renderer).
+    "django.forms",
     "django_htmx",
     "template_partials",
     "csp",
@@ -107,6 +109,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "deals.access.AccessMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -159,12 +162,11 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     options["options"] = f"{options.get('options', '')} -c jit=off".strip()
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+FORM_RENDERER = "deals.forms.Renderer"
 
-# Pages kept drawn between requests (the deal page's ledger, deals lists, dashboards), keyed on
-# the data's stamps: no write is ever missed and nothing needs clearing (only a renamed person
-# can keep their old name on a kept page, for as long as the entry lives). Each gunicorn
-# worker keeps its own; a deal page's entry is ~30 KB, so 1,000 entries bound a worker's share.
-# A shared cache (Django's Redis or Memcached backend) would let the workers share drawings.
+# Django's cache framework, per process. Pages are drawn from the database on every request:
+# a cold benchmark (a different deal, rep or manager each request) showed no kept page paying
+# its way (README, Performance).
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
@@ -273,6 +275,28 @@ if WALKAWAY_DANGER_AT <= WALKAWAY_CAUTION_AT:
 WALKAWAY_GIVE_STREAK = env_int("WALKAWAY_GIVE_STREAK", 3)
 if WALKAWAY_GIVE_STREAK < 1:
     raise ImproperlyConfigured("WALKAWAY_GIVE_STREAK must be at least 1.")
+def env_site_url(name: str) -> str:
+    """The address people reach the app at, for links that leave it (emails)."""
+    from urllib.parse import urlsplit
+
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        if DEBUG:
+            return "http://127.0.0.1:8000"
+        raise ImproperlyConfigured(
+            f"{name} must be set when DEBUG is off: the address people open the app at, "
+            "such as https://walkaway.example.com (links in emails are built from it)."
+        )
+    parts = urlsplit(raw)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+        raise ImproperlyConfigured(
+            f"{name} must be an http(s) address such as https://walkaway.example.com; got {raw!r}."
+        )
+    return raw.rstrip("/")
+
+
+SITE_URL = env_site_url("SITE_URL")
+
 WALKAWAY_DEFAULT_CURRENCY = env_str("WALKAWAY_DEFAULT_CURRENCY", "USD").upper()
 WALKAWAY_LOCALE = env_str("WALKAWAY_LOCALE", "en_US")
 WALKAWAY_DEALS_PER_PAGE = env_int("WALKAWAY_DEALS_PER_PAGE", 25)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal
-from functools import cached_property
 
 from django import forms
 from django.contrib import messages
@@ -22,8 +21,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from .. import services
 from ..forms import DomainForm, MoneyField, TextField
-from ..links import exception_links
-from ..models import Deal, ExceptionRequest
+from ..models import ExceptionRequest
 from .dashboard import manager_required
 
 REQUESTS_PER_PAGE = 50
@@ -53,29 +51,24 @@ class RequestCard:
     outcome: str = ""
     hidden_errors: list[str] = field(default_factory=list)
 
-    @cached_property
-    def links(self) -> dict[str, str]:
-        return exception_links(self.request.pk, self.request.deal_id)
-
 
 def _form(request_pk: int, data=None) -> DecisionForm:
     # One form per card on the page: ids must be unique, names stay plain.
     return DecisionForm(data, auto_id=f"id_%s_{request_pk}")
 
 
-def _pending(user):
+def _pending(access):
     return (
-        ExceptionRequest.objects.filter(
-            status=ExceptionRequest.Status.PENDING, deal__in=Deal.objects.managed_by(user)
-        )
+        ExceptionRequest.objects.managed_by(access)
+        .filter(status=ExceptionRequest.Status.PENDING)
         .select_related("deal", "requested_by")
         .order_by("created_at", "pk")
     )
 
 
-def _decidable(user, pk: int) -> ExceptionRequest:
+def _decidable(access, pk: int) -> ExceptionRequest:
     """A request on a deal the manager manages, decided or not; anything else is a 404."""
-    requests = ExceptionRequest.objects.filter(deal__in=Deal.objects.managed_by(user))
+    requests = ExceptionRequest.objects.managed_by(access)
     return get_object_or_404(requests.select_related("deal", "requested_by"), pk=pk)
 
 
@@ -89,7 +82,7 @@ def _see_other(request, message: str, level=messages.SUCCESS) -> HttpResponseRed
 @require_GET
 @manager_required
 def approval_list(request):
-    page = Paginator(_pending(request.user), REQUESTS_PER_PAGE).get_page(request.GET.get("page"))
+    page = Paginator(_pending(request.access), REQUESTS_PER_PAGE).get_page(request.GET.get("page"))
     cards = [RequestCard(request=r, form=_form(r.pk)) for r in page]
     template = "deals/approvals.html#request-list" if request.htmx else "deals/approvals.html"
     return render(request, template, {"nav": "approvals", "cards": cards, "page": page})
@@ -101,7 +94,7 @@ def _show_card(request, card: RequestCard, status: int):
         return render(request, "deals/approvals.html#request-card", {"card": card}, status=status)
     # Without JavaScript the whole page comes back, this card first and in its current state:
     # a redirect would lose the figures that a second "Approve" must carry.
-    page = Paginator(_pending(request.user), REQUESTS_PER_PAGE).get_page(1)
+    page = Paginator(_pending(request.access), REQUESTS_PER_PAGE).get_page(1)
     others = [RequestCard(request=r, form=_form(r.pk)) for r in page if r.pk != card.request.pk]
     context = {"nav": "approvals", "cards": [card, *others], "page": page}
     return render(request, "deals/approvals.html", context, status=status)
@@ -133,7 +126,7 @@ def _card_for_post(request, exception_request: ExceptionRequest) -> RequestCard:
 
 @require_POST
 def exception_approve(request, pk: int):
-    exception_request = _decidable(request.user, pk)
+    exception_request = _decidable(request.access, pk)
     card = _card_for_post(request, exception_request)
     if card.form.errors:
         return _show_card(request, card, status=422)
@@ -166,7 +159,7 @@ def exception_approve(request, pk: int):
 
 @require_POST
 def exception_reject(request, pk: int):
-    exception_request = _decidable(request.user, pk)
+    exception_request = _decidable(request.access, pk)
     card = _card_for_post(request, exception_request)
     if card.form.errors.get("comment"):
         return _show_card(request, card, status=422)

@@ -1,30 +1,24 @@
 """The manager's dashboard and its CSV exports.
 
-Every figure comes from deals/reports.py over Deal.objects.managed_by(user): the teams the
+Every figure comes from deals/reports.py over Deal.objects.managed_by(access): the teams the
 manager manages (staff: all). The views only read the filter form and hand it over.
 """
 
 from __future__ import annotations
 
-import hashlib
 from functools import wraps
-from urllib.parse import urlencode
 
 from django import forms
 from django.conf import settings
-from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import HttpResponse
 from django.shortcuts import render
-from django.template.loader import render_to_string
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from .. import export, reports
 from ..erosion import Level
-from ..links import url_maker
-from ..models import Deal, DealStatus, manages_any_team
+from ..models import Deal, DealStatus
 
 PERIOD_DAYS = 90
 ANY_STATUS = "any"
@@ -35,7 +29,7 @@ def manager_required(view):
 
     @wraps(view)
     def wrapped(request, *args, **kwargs):
-        if not manages_any_team(request.user):
+        if not request.access.manages_any:
             raise PermissionDenied
         return view(request, *args, **kwargs)
 
@@ -81,6 +75,9 @@ class DashboardFilterForm(forms.Form):
 
     def __init__(self, *args, reps=(), **kwargs):
         super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            # Every filter may be left empty; saying so on each would be noise.
+            field.hide_optional = True
         self.fields["rep"].choices = [("", "Every rep"), *((str(pk), name) for pk, name in reps)]
 
     def clean(self):
@@ -131,44 +128,21 @@ def _query_without(request, *names: str) -> str:
 @require_GET
 @manager_required
 def dashboard(request):
-    managed = Deal.objects.managed_by(request.user)
-    part = "deal-table" if request.htmx and request.htmx.target == "deal-table" else "body"
-    # Drawing the figures is most of the page's cost; they change only when a managed deal
-    # does (or the day does: the default period ends today).
-    asked = urlencode(sorted(request.GET.lists()), doseq=True)
-    key = (
-        "dashboard:"
-        + hashlib.blake2b(
-            f"{request.user.pk}|{part}|{asked}|{timezone.localdate()}|{reports.fingerprint(managed)}".encode(),
-            digest_size=16,
-        ).hexdigest()
-    )
-    html = cache.get(key)
-    if html is None:
-        html = _draw(request, managed, part)
-        cache.set(key, html, timeout=KEPT_SECONDS)
-    if request.htmx:
-        return HttpResponse(html)
-    return render(request, "deals/dashboard.html", {"nav": "dashboard", "body": html})
-
-
-# Bounds how long a kept dashboard can miss a renamed rep; changes to deals make a new key.
-KEPT_SECONDS = 10 * 60
-
-
-def _draw(request, managed, part: str) -> str:
+    managed = Deal.objects.managed_by(request.access)
     form = _filter_form(request, managed)
     deals = reports.filter_deals(managed, form.deal_filters())
     page = Paginator(reports.deals_by_room_used(deals), settings.WALKAWAY_DEALS_PER_PAGE).get_page(
         request.GET.get("page")
     )
-    detail_url = url_maker("deal_detail")
-    for deal in page.object_list:
-        deal.url = detail_url(deal.pk)
-    context = {"form": form, "page": page, "query": _query_without(request, "page")}
-    if part == "deal-table":
+    context = {
+        "nav": "dashboard",
+        "form": form,
+        "page": page,
+        "query": _query_without(request, "page"),
+    }
+    if request.htmx and request.htmx.target == "deal-table":
         # Paging through the list needs none of the figures.
-        return render_to_string("deals/dashboard.html#deal-table", context)
+        return render(request, "deals/dashboard.html#deal-table", context)
     period = form.period()
     period_deals = period.deals(managed)
     context.update(
@@ -177,7 +151,8 @@ def _draw(request, managed, part: str) -> str:
         reps=reports.rep_figures(period_deals),
         walk_aways=reports.walk_away_figures(period_deals),
     )
-    return render_to_string("deals/dashboard.html#dashboard-body", context)
+    template = "deals/dashboard.html" + ("#dashboard-body" if request.htmx else "")
+    return render(request, template, context)
 
 
 def _export_filename(kind: str) -> str:
@@ -188,7 +163,7 @@ def _export_filename(kind: str) -> str:
 @manager_required
 def export_deals(request):
     """The dashboard's current deal filter as CSV, one row per deal."""
-    managed = Deal.objects.managed_by(request.user)
+    managed = Deal.objects.managed_by(request.access)
     deals = reports.filter_deals(managed, _filter_form(request, managed).deal_filters())
     return export.deals_csv(deals, _export_filename("deals"))
 
@@ -197,6 +172,6 @@ def export_deals(request):
 @manager_required
 def export_concessions(request):
     """Every concession of the deals the dashboard's current filter selects."""
-    managed = Deal.objects.managed_by(request.user)
+    managed = Deal.objects.managed_by(request.access)
     deals = reports.filter_deals(managed, _filter_form(request, managed).deal_filters())
     return export.concessions_csv(deals, _export_filename("concessions"))

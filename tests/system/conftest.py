@@ -302,6 +302,7 @@ class App:
                 "SECRET_KEY": SECRET_KEY,
                 "DEBUG": "0",
                 "ALLOWED_HOSTS": HOST,
+                "SITE_URL": f"http://{HOST}",
                 # No TLS in front of a test server; everything else stays as in production.
                 "SECURE_SSL_REDIRECT": "0",
                 # Alert emails go to the server's log, never to the network.

@@ -1,0 +1,88 @@
+"""Who a person is to Walkaway, read once per request: `request.access`.
+
+Pages, `Deal.objects.visible_to(access)`, the navigation and templates ask this object; none of
+them reads memberships again. Services do not trust it: they decide under the deal's row lock
+with a fresh read (services.can_act_on), since a page's access may be a request old.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.utils.functional import SimpleLazyObject
+
+from .models import Membership, Role, Team
+
+
+@dataclass(frozen=True)
+class Access:
+    user_id: int | None
+    active: bool
+    staff: bool
+    # Every team the person belongs to, and the subset they manage.
+    teams: frozenset[int]
+    managed: frozenset[int]
+
+    @classmethod
+    def of(cls, user) -> Access:
+        """One query for a signed-in, active person; none for anyone else."""
+        if user is None or not user.is_authenticated or not user.is_active:
+            return NOBODY
+        memberships = Membership.objects.filter(user_id=user.pk).values_list("team_id", "role")
+        teams, managed = set(), set()
+        for team_id, role in memberships:
+            teams.add(team_id)
+            if role == Role.MANAGER:
+                managed.add(team_id)
+        return cls(
+            user_id=user.pk,
+            active=True,
+            # A deactivated account keeps the flag but no rights (handled above).
+            staff=bool(user.is_staff or user.is_superuser),
+            teams=frozenset(teams),
+            managed=frozenset(managed),
+        )
+
+    @property
+    def signed_in(self) -> bool:
+        return self.user_id is not None and self.active
+
+    @property
+    def manages_any(self) -> bool:
+        """May open the manager's pages (dashboard, approvals, exports)."""
+        return self.signed_in and (self.staff or bool(self.managed))
+
+    def manages(self, team_id: int) -> bool:
+        """A manager's rights on the team: floors, exceptions, every deal of it."""
+        return self.signed_in and (self.staff or team_id in self.managed)
+
+    def may_act_on(self, deal) -> bool:
+        """Owners act on their deals while they are in its team (rule 11); managers of the
+        team on every deal of it."""
+        if not self.signed_in:
+            return False
+        owns = deal.owner_id == self.user_id and deal.team_id in self.teams
+        return owns or self.manages(deal.team_id)
+
+    def creatable_teams(self):
+        """The teams this person may create deals in: their own, or every team for staff."""
+        if not self.signed_in:
+            return Team.objects.none()
+        if self.staff:
+            return Team.objects.all()
+        return Team.objects.filter(pk__in=sorted(self.teams))
+
+
+NOBODY = Access(user_id=None, active=False, staff=False, teams=frozenset(), managed=frozenset())
+
+
+class AccessMiddleware:
+    """Puts `request.access` beside `request.user`, read on first use: a page that never asks
+    (the login page, static files) pays nothing."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        request.access = SimpleLazyObject(lambda: Access.of(request.user))
+        return self.get_response(request)

@@ -1,0 +1,186 @@
+"""The rep's desk: everything a deal's page shows, built in one place.
+
+`desk_build` takes the deal, the person's access and whatever forms came back bound from a
+request, and decides every rule the page depends on once: who may act, whether the floor is
+locked and who may still change it, which outcome forms are shown. The page and each of its
+fragments (htmx answers) render from the one `Desk` it returns, so they cannot disagree.
+
+The number of queries is fixed whatever the ledger's size: the running total is kept on the
+deal, so only the latest concessions and events are read unless the person asks for all.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from . import erosion
+from .charts import Chart, waterfall
+from .erosion import Assessment, Nudge
+from .forms import (
+    ConcessionForm,
+    ExceptionRequestForm,
+    FloorForm,
+    LoseForm,
+    WalkAwayForm,
+    WinForm,
+)
+from .models import Concession, Deal, DealEvent, ExceptionRequest
+
+# A phone shows the latest entries; "Show all" opens the whole ledger and history.
+RECENT = 20
+
+
+@dataclass
+class DeskForms:
+    """The desk's forms; one that came back bound with errors replaces its blank twin."""
+
+    concession: ConcessionForm | None = None
+    exception: ExceptionRequestForm | None = None
+    win: WinForm | None = None
+    lose: LoseForm | None = None
+    walk_away: WalkAwayForm | None = None
+    floor: FloorForm | None = None
+
+
+@dataclass
+class Notes:
+    """What the last action has to say on the page (all optional)."""
+
+    flash: str = ""
+    # A concession refused below the floor (services.BelowFloor), or True when the
+    # exception form itself came back with errors.
+    refusal: object = None
+    walk_away_reason: str = ""
+    outcome_error: str = ""
+    preview: Assessment | None = None
+    preview_problem: str = ""
+    focus_amount: bool = False
+
+
+@dataclass
+class Desk:
+    deal: Deal
+    a: Assessment
+    may_act: bool
+    # Concessions may be logged and retracted: an open deal, by someone who may act on it.
+    may_log: bool
+    is_manager: bool
+    floor_locked: bool
+    may_change_floor: bool
+    # Which outcome the page offers: "close" (won, lost, walk away), "come_back", or "".
+    outcome_choice: str
+    show_all: bool
+    concessions: list[Concession]
+    concession_count: int
+    events: list[DealEvent]
+    event_count: int
+    pending: list[ExceptionRequest]
+    nudges: list[Nudge]
+    chart: Chart
+    margin: Decimal | None
+    concession_form: ConcessionForm | None
+    exception_form: ExceptionRequestForm | None
+    win_form: WinForm | None
+    lose_form: LoseForm | None
+    walk_away_form: WalkAwayForm | None
+    floor_form: FloorForm | None
+    notes: Notes = field(default_factory=Notes)
+
+    @property
+    def concessions_more(self) -> bool:
+        return not self.show_all and self.concession_count > len(self.concessions)
+
+    @property
+    def history_more(self) -> bool:
+        return not self.show_all and self.event_count > len(self.events)
+
+
+def desk_build(
+    *,
+    deal: Deal,
+    access,
+    forms: DeskForms | None = None,
+    show_all: bool = False,
+    notes: Notes | None = None,
+) -> Desk:
+    """The whole desk for `deal` (read through visible_to(...).with_ledger_counts(), with its
+    owner) as `access` sees it."""
+    forms = forms or DeskForms()
+    is_manager = access.manages(deal.team_id)
+    may_act = access.may_act_on(deal)
+    concessions = _concessions(deal, limit=None if show_all else RECENT)
+    events = DealEvent.objects.filter(deal=deal).select_related("actor").order_by("-id")
+    floor_locked = deal.concession_count > 0
+    may_change_floor = may_act and deal.is_open and (is_manager or not floor_locked)
+    closable = may_act and deal.is_open
+    if closable:
+        outcome_choice = "close"
+    elif may_act and deal.status == Deal.Status.WALKED_AWAY:
+        outcome_choice = "come_back"
+    else:
+        outcome_choice = ""
+    return Desk(
+        deal=deal,
+        a=deal.assessment(),
+        may_act=may_act,
+        may_log=closable,
+        is_manager=is_manager,
+        floor_locked=floor_locked,
+        may_change_floor=may_change_floor,
+        outcome_choice=outcome_choice,
+        show_all=show_all,
+        concessions=concessions,
+        concession_count=deal.concession_count,
+        events=list(events if show_all else events[:RECENT]),
+        event_count=deal.event_count,
+        pending=list(
+            ExceptionRequest.objects.filter(deal=deal, status=ExceptionRequest.Status.PENDING)
+            .select_related("requested_by")
+            .order_by("id")
+        ),
+        nudges=_nudges(deal, concessions),
+        chart=waterfall(deal, concessions[::-1], total_count=deal.concession_count),
+        margin=erosion.margin(deal.net, deal.cost),
+        concession_form=(forms.concession or ConcessionForm()) if closable else None,
+        exception_form=forms.exception,
+        win_form=(forms.win or WinForm()) if closable else None,
+        lose_form=(forms.lose or LoseForm()) if closable else None,
+        walk_away_form=(forms.walk_away or WalkAwayForm()) if closable else None,
+        # A rep's locked floor shows no form, only a refusal that came back with one.
+        floor_form=_floor_form(forms.floor, shown=may_change_floor, locked=floor_locked),
+        notes=notes or Notes(),
+    )
+
+
+def _floor_form(bound: FloorForm | None, *, shown: bool, locked: bool) -> FloorForm | None:
+    # A rep's locked floor shows no form, only a refusal that came back with one.
+    form = bound or (FloorForm() if shown else None)
+    if form is not None:
+        # Once the floor is locked a change needs a reason (rule 2); the service decides, the
+        # form only says so.
+        form.fields["reason"].required = locked
+    return form
+
+
+def _concessions(deal: Deal, *, limit: int | None) -> list[Concession]:
+    """The latest concessions, newest first, with whether each has been retracted."""
+    rows = (
+        Concession.objects.filter(deal=deal)
+        .select_related("created_by", "retraction", "exception_request")
+        .order_by("-id")
+    )
+    return list(rows if limit is None else rows[:limit])
+
+
+def _nudges(deal: Deal, concessions: list[Concession]) -> list[Nudge]:
+    if not deal.is_open:
+        return []
+    # The coach looks at gives that still stand, oldest first; retractions are not gives.
+    return erosion.nudges(
+        [
+            erosion.Give(amount=c.amount, has_get=c.has_get)
+            for c in reversed(concessions)
+            if not c.is_retraction and not c.is_retracted
+        ]
+    )

@@ -275,6 +275,8 @@ if WALKAWAY_DANGER_AT <= WALKAWAY_CAUTION_AT:
 WALKAWAY_GIVE_STREAK = env_int("WALKAWAY_GIVE_STREAK", 3)
 if WALKAWAY_GIVE_STREAK < 1:
     raise ImproperlyConfigured("WALKAWAY_GIVE_STREAK must be at least 1.")
+
+
 def env_site_url(name: str) -> str:
     """The address people reach the app at, for links that leave it (emails)."""
     from urllib.parse import urlsplit

@@ -54,14 +54,25 @@ class Chart:
     floor_label_x: str
     floor_label_y: str
     description: str
+    # The plan beside the actual steps: the net after each planned step, as SVG points, and
+    # the target as a line (both empty without them).
+    plan_points: str = ""
+    target_y: str = ""
+    target_label: str = ""
+    target_label_y: str = ""
 
 
 def waterfall(
-    deal: Deal, concessions: Sequence[Concession], *, total_count: int | None = None
+    deal: Deal,
+    concessions: Sequence[Concession],
+    *,
+    total_count: int | None = None,
+    plan: Sequence[Decimal] = (),
 ) -> Chart:
     """`concessions`: the most recent entries of the ledger, oldest first (retractions step back
     up). `total_count` is the size of the whole ledger; whatever came before the given entries
-    is drawn as one "Earlier" step, worth the deal's running total minus the entries given."""
+    is drawn as one "Earlier" step, worth the deal's running total minus the entries given.
+    `plan`: the planned steps' amounts, in order, drawn as the net each would leave."""
     total_count = len(concessions) if total_count is None else total_count
     steps: list[tuple[str, Decimal, str]] = []  # (axis label, amount, title)
     recent = list(concessions[-MAX_STEPS:])
@@ -86,8 +97,12 @@ def waterfall(
     for _, amount, _ in steps:
         running.append(running[-1] - amount)
     net = running[-1]
+    planned = [deal.opening_price]
+    for amount in plan[:MAX_STEPS]:
+        planned.append(planned[-1] - amount)
+    target = deal.target_price
     high = max(running)
-    low = min([*running, deal.floor])
+    low = min([*running, *planned, deal.floor, *([target] if target is not None else [])])
     span = high - low
     # Start the axis below the lowest value so the smallest bar is still a visible bar.
     axis_min = max(low - span / 3, Decimal(0))
@@ -97,7 +112,7 @@ def waterfall(
     def y(value: Decimal) -> Decimal:
         return TOP + (high - value) * scale
 
-    slots = len(steps) + 2
+    slots = max(len(steps), len(planned) - 1) + 2
     slot = (WIDTH - 2 * SIDE) / slots
     bar_width = slot * BAR_SHARE
     baseline = y(axis_min)
@@ -151,12 +166,27 @@ def waterfall(
         )
     )
     floor_y = y(deal.floor)
+    plan_points = ""
+    if plan:
+        # From the opening bar's top, one point per planned step, at the middle of its slot.
+        plan_points = " ".join(
+            f"{_c(SIDE + slot * i + slot / 2)},{_c(y(value))}" for i, value in enumerate(planned)
+        )
+    target_y = y(target) if target is not None else None
     description = (
         f"Opening price {_money(deal, deal.opening_price)}; "
         f"{total_count} entr{'ies' if total_count != 1 else 'y'} in the ledger"
         f" totalling {_money(deal, deal.conceded)}; net {_money(deal, net)}; "
         f"walk-away floor {_money(deal, deal.floor)}."
     )
+    if plan:
+        description += (
+            f" Plan: {len(plan)} step{'s' if len(plan) != 1 else ''} totalling "
+            f"{_money(deal, sum(plan, Decimal(0)))}, to a planned net of "
+            f"{_money(deal, deal.opening_price - sum(plan, Decimal(0)))}."
+        )
+    if target is not None:
+        description += f" Target price {_money(deal, target)}."
     return Chart(
         width=_c(WIDTH),
         height=_c(HEIGHT),
@@ -167,6 +197,10 @@ def waterfall(
         # Above the line when there is room, below it otherwise; never off the chart.
         floor_label_y=_c(floor_y - 6 if floor_y - 6 > TOP else min(floor_y + 16, baseline - 4)),
         description=description,
+        plan_points=plan_points,
+        target_y="" if target_y is None else _c(target_y),
+        target_label="" if target is None else f"Target {_money(deal, target)}",
+        target_label_y="" if target_y is None else _c(max(target_y - 6, TOP - 14)),
     )
 
 

@@ -22,10 +22,12 @@ from .forms import (
     ExceptionRequestForm,
     FloorForm,
     LoseForm,
+    PlanForm,
+    StepFormSet,
     WalkAwayForm,
     WinForm,
 )
-from .models import Concession, Deal, DealEvent, ExceptionRequest
+from .models import Concession, Deal, DealEvent, ExceptionRequest, PlanStep
 
 # A phone shows the latest entries; "Show all" opens the whole ledger and history.
 RECENT = 20
@@ -41,6 +43,8 @@ class DeskForms:
     lose: LoseForm | None = None
     walk_away: WalkAwayForm | None = None
     floor: FloorForm | None = None
+    plan: PlanForm | None = None
+    steps: StepFormSet | None = None
 
 
 @dataclass
@@ -56,6 +60,8 @@ class Notes:
     preview: Assessment | None = None
     preview_problem: str = ""
     focus_amount: bool = False
+    # What the plan's check said after a save (below the target, steps that do not shrink).
+    plan_saved: bool = False
 
 
 @dataclass
@@ -85,7 +91,28 @@ class Desk:
     lose_form: LoseForm | None
     walk_away_form: WalkAwayForm | None
     floor_form: FloorForm | None
+    # The plan: its steps (each with `followed`), plan against actual, the check of the ladder
+    # (below the target, steps that do not shrink), the next step, and its forms.
+    plan_steps: list[PlanStep]
+    plan_progress: erosion.PlanProgress | None
+    plan_check: erosion.PlanCheck | None
+    next_step: PlanStep | None
+    plan_form: PlanForm | None
+    step_forms: StepFormSet | None
+    # Gives that followed no step of the deal's plan.
+    off_plan: frozenset[int]
     notes: Notes = field(default_factory=Notes)
+
+    @property
+    def target_gap(self) -> Decimal | None:
+        """Net minus target: above 0, above the target; below 0, below it."""
+        target = self.deal.target_price
+        return None if target is None else self.a.net - target
+
+    @property
+    def target_gap_abs(self) -> Decimal | None:
+        gap = self.target_gap
+        return None if gap is None else abs(gap)
 
     @property
     def concessions_more(self) -> bool:
@@ -103,11 +130,14 @@ def desk_build(
     forms: DeskForms | None = None,
     show_all: bool = False,
     notes: Notes | None = None,
+    log_step: int | None = None,
 ) -> Desk:
     """The whole desk for `deal` (read through visible_to(...).with_ledger_counts(), with its
-    owner) as `access` sees it."""
+    owner) as `access` sees it. `log_step`: a planned step's id, whose values fill the
+    concession form ("Log this step"; the rep still confirms, and may change them)."""
     forms = forms or DeskForms()
     is_manager = access.manages(deal.team_id)
+    steps = list(PlanStep.objects.filter(deal=deal).with_followed())
     may_act = access.may_act_on(deal)
     concessions = _concessions(deal, limit=None if show_all else RECENT)
     events = DealEvent.objects.filter(deal=deal).select_related("actor").order_by("-id")
@@ -120,6 +150,11 @@ def desk_build(
         outcome_choice = "come_back"
     else:
         outcome_choice = ""
+    planned = [s.planned() for s in steps]
+    next_step = next((s for s in steps if not s.followed), None)
+    off_plan = frozenset(
+        c.pk for c in concessions if steps and not c.is_retraction and c.plan_step_id is None
+    )
     return Desk(
         deal=deal,
         a=deal.assessment(),
@@ -139,17 +174,76 @@ def desk_build(
             .select_related("requested_by")
             .order_by("id")
         ),
-        nudges=_nudges(deal, concessions),
-        chart=waterfall(deal, concessions[::-1], total_count=deal.concession_count),
+        nudges=_nudges(deal, concessions, steps, next_step),
+        chart=waterfall(
+            deal,
+            concessions[::-1],
+            total_count=deal.concession_count,
+            plan=[s.amount for s in steps],
+        ),
         margin=erosion.margin(deal.net, deal.cost),
-        concession_form=(forms.concession or ConcessionForm()) if closable else None,
+        concession_form=(forms.concession or _concession_form(steps, log_step))
+        if closable
+        else None,
         exception_form=forms.exception,
         win_form=(forms.win or WinForm()) if closable else None,
         lose_form=(forms.lose or LoseForm()) if closable else None,
         walk_away_form=(forms.walk_away or WalkAwayForm()) if closable else None,
         # A rep's locked floor shows no form, only a refusal that came back with one.
         floor_form=_floor_form(forms.floor, shown=may_change_floor, locked=floor_locked),
+        plan_steps=steps,
+        plan_progress=erosion.plan_progress(steps=planned, conceded=deal.conceded)
+        if steps
+        else None,
+        plan_check=erosion.plan_check(
+            opening_price=deal.opening_price,
+            floor=deal.floor,
+            target=deal.target_price,
+            amounts=[s.amount for s in steps],
+        )
+        if steps
+        else None,
+        next_step=next_step,
+        plan_form=(forms.plan or _plan_form(deal, floor_locked)) if closable else None,
+        step_forms=(forms.steps or _step_forms(steps)) if closable else None,
+        off_plan=off_plan,
         notes=notes or Notes(),
+    )
+
+
+def _concession_form(steps: list[PlanStep], log_step: int | None) -> ConcessionForm:
+    step = next((s for s in steps if s.pk == log_step and not s.followed), None)
+    if step is None:
+        return ConcessionForm()
+    return ConcessionForm(
+        initial={
+            "kind": step.kind,
+            "amount": step.amount,
+            "description": step.give,
+            "got_in_return": step.ask,
+            "plan_step": step.pk,
+        }
+    )
+
+
+def _plan_form(deal: Deal, started: bool) -> PlanForm:
+    form = PlanForm(
+        initial={
+            "target_price": deal.target_price,
+            "best_alternative": deal.best_alternative,
+            "things_to_ask": deal.things_to_ask,
+        }
+    )
+    if not started:
+        # Until the first concession the plan is edited freely: no reason is asked for.
+        del form.fields["reason"]
+    return form
+
+
+def _step_forms(steps: list[PlanStep]) -> StepFormSet:
+    return StepFormSet(
+        prefix="step",
+        initial=[{"kind": s.kind, "amount": s.amount, "give": s.give, "ask": s.ask} for s in steps],
     )
 
 
@@ -173,14 +267,25 @@ def _concessions(deal: Deal, *, limit: int | None) -> list[Concession]:
     return list(rows if limit is None else rows[:limit])
 
 
-def _nudges(deal: Deal, concessions: list[Concession]) -> list[Nudge]:
+def _nudges(
+    deal: Deal, concessions: list[Concession], steps: list[PlanStep], next_step: PlanStep | None
+) -> list[Nudge]:
     if not deal.is_open:
         return []
     # The coach looks at gives that still stand, oldest first; retractions are not gives.
-    return erosion.nudges(
-        [
-            erosion.Give(amount=c.amount, has_get=c.has_get)
-            for c in reversed(concessions)
-            if not c.is_retraction and not c.is_retracted
-        ]
+    standing = [c for c in reversed(concessions) if not c.is_retraction and not c.is_retracted]
+    found = erosion.nudges([erosion.Give(amount=c.amount, has_get=c.has_get) for c in standing])
+    last = None
+    if standing:
+        latest = standing[-1]
+        by_id = {s.pk: s for s in steps}
+        step = by_id.get(latest.plan_step_id)
+        last = erosion.LastGive(
+            amount=latest.amount,
+            has_get=latest.has_get,
+            step=None if step is None else step.planned(),
+            next_step=None if next_step is None else next_step.planned(),
+        )
+    return found + erosion.plan_nudges(
+        last=last, has_plan=bool(steps), net=deal.net, target=deal.target_price
     )

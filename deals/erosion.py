@@ -217,3 +217,146 @@ def nudges(gives: Sequence[Give], thresholds: Thresholds | None = None) -> list[
 def format_percent(value: Decimal) -> str:
     """Room used for people: whole percent, half up. Display only."""
     return f"{value.quantize(Decimal(1), rounding=ROUND_HALF_UP)}%"
+
+
+# The plan ---------------------------------------------------------------------------------------
+# A ladder of planned gives, each with the get to ask for, prepared before the negotiation and
+# compared with what was given, live. Pure functions: the services refuse and record, the desk
+# shows.
+
+
+@dataclass(frozen=True)
+class PlanCheck:
+    """What a plan would do to the deal if every step were given."""
+
+    total: Decimal
+    net_after: Decimal
+    # How far the planned net falls below the floor: more than 0 and the plan is refused.
+    below_floor_by: Decimal
+    # How far it falls below the target (0 when at or above it, None without a target): warned.
+    below_target_by: Decimal | None
+    # 1-based positions of steps not smaller than the one before: coached. Equal or growing
+    # steps tell the customer there is more room; shrinking ones signal a limit.
+    not_shrinking: tuple[int, ...]
+
+    @property
+    def refused(self) -> bool:
+        return self.below_floor_by > 0
+
+
+def plan_check(
+    *, opening_price: Decimal, floor: Decimal, target: Decimal | None, amounts: Sequence[Decimal]
+) -> PlanCheck:
+    total = sum(amounts, ZERO)
+    net_after = opening_price - total
+    return PlanCheck(
+        total=total,
+        net_after=net_after,
+        below_floor_by=max(floor - net_after, ZERO),
+        below_target_by=None if target is None else max(target - net_after, ZERO),
+        not_shrinking=tuple(i + 1 for i in range(1, len(amounts)) if amounts[i] >= amounts[i - 1]),
+    )
+
+
+@dataclass(frozen=True)
+class PlannedStep:
+    """A step of the plan as the coach sees it: its amount, the get to ask for, and whether a
+    give that still stands has followed it."""
+
+    amount: Decimal
+    ask: str
+    followed: bool
+
+
+@dataclass(frozen=True)
+class PlanProgress:
+    """Plan against actual: conceded so far against the planned total of the steps reached."""
+
+    steps: int
+    reached: int
+    planned_total: Decimal
+    planned_reached: Decimal
+    conceded: Decimal
+    # conceded - planned_reached: above 0, more has been given than the plan had by now.
+    ahead_of_plan: Decimal
+    next_amount: Decimal | None
+
+    @classmethod
+    def from_data(cls, data: dict) -> PlanProgress:
+        def money(name: str) -> Decimal | None:
+            return None if data.get(name) is None else Decimal(data[name])
+
+        return cls(
+            steps=int(data["steps"]),
+            reached=int(data["reached"]),
+            planned_total=money("planned_total"),
+            planned_reached=money("planned_reached"),
+            conceded=money("conceded"),
+            ahead_of_plan=money("ahead_of_plan"),
+            next_amount=money("next_amount"),
+        )
+
+    def as_data(self) -> dict[str, str | int | None]:
+        """Strings for money, as an event or a snapshot keeps it (never floats)."""
+        return {
+            "steps": self.steps,
+            "reached": self.reached,
+            "planned_total": str(self.planned_total),
+            "planned_reached": str(self.planned_reached),
+            "conceded": str(self.conceded),
+            "ahead_of_plan": str(self.ahead_of_plan),
+            "next_amount": None if self.next_amount is None else str(self.next_amount),
+        }
+
+
+def plan_progress(*, steps: Sequence[PlannedStep], conceded: Decimal) -> PlanProgress:
+    reached = [s for s in steps if s.followed]
+    planned_reached = sum((s.amount for s in reached), ZERO)
+    upcoming = next((s for s in steps if not s.followed), None)
+    return PlanProgress(
+        steps=len(steps),
+        reached=len(reached),
+        planned_total=sum((s.amount for s in steps), ZERO),
+        planned_reached=planned_reached,
+        conceded=conceded,
+        ahead_of_plan=conceded - planned_reached,
+        next_amount=None if upcoming is None else upcoming.amount,
+    )
+
+
+@dataclass(frozen=True)
+class LastGive:
+    """The latest give that still stands, for the plan's coaching."""
+
+    amount: Decimal
+    has_get: bool
+    # The step it followed (None: off plan), and the step that came next when it was made.
+    step: PlannedStep | None
+    next_step: PlannedStep | None
+
+
+def plan_nudges(
+    *, last: LastGive | None, has_plan: bool, net: Decimal, target: Decimal | None
+) -> list[Nudge]:
+    """Coaching against the plan: a give bigger than its planned step, a give off plan, a
+    planned get not asked for, the net below the target."""
+    found: list[Nudge] = []
+    if has_plan and last is not None:
+        planned = last.step or last.next_step
+        if planned is not None and last.amount > planned.amount:
+            found.append(
+                Nudge(
+                    "bigger_than_planned",
+                    "That give was bigger than the planned step; bigger steps tell the "
+                    "customer there is more room.",
+                )
+            )
+        if last.step is None:
+            found.append(Nudge("off_plan", "That give was off plan. Go back to your ladder."))
+        elif not last.has_get and last.step.ask:
+            found.append(
+                Nudge("get_not_asked", f"You planned to ask for this in return: {last.step.ask}")
+            )
+    if target is not None and net < target:
+        found.append(Nudge("below_target", "The net is now below your target."))
+    return found

@@ -139,6 +139,17 @@ class DealForm(DomainForm):
         hide_optional=True,
     )
 
+    target_price = MoneyField(
+        label="Target price",
+        required=False,
+        help_text="Where you aim to land: above the floor, at most the opening price.",
+    )
+    best_alternative = TextField(
+        label="Best alternative",
+        required=False,
+        help_text="What you will do if you walk away.",
+    )
+
     def __init__(self, *args, teams=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.teams = list(teams)
@@ -185,6 +196,8 @@ class ConcessionForm(DomainForm):
     )
     # The one-time key (rule 8): a resubmitted form carries the same key and logs nothing new.
     form_key = forms.CharField(widget=forms.HiddenInput, max_length=64, required=False)
+    # The planned step this give follows ("Log this step"); empty: off plan.
+    plan_step = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=1)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -227,6 +240,45 @@ class FloorForm(DomainForm):
     id_prefix = "id_floor"
     new_floor = MoneyField(label="New floor", allow_zero=True)
     reason = TextField(label="Reason", required=False)
+
+
+class PlanForm(DomainForm):
+    """The plan's own fields; its steps are a formset of StepForm beside it."""
+
+    id_prefix = "id_plan"
+    target_price = MoneyField(label="Target price", required=False)
+    best_alternative = TextField(label="Best alternative", required=False)
+    things_to_ask = shown(
+        TextField(label="Things to ask for", required=False, help_text="One per line."),
+        wide=True,
+    )
+    reason = shown(TextField(label="Reason for the change", required=False), wide=True)
+
+
+class StepForm(DomainForm):
+    """One planned step; labels of their own, so that they never collide with the concession
+    form's on the same page."""
+
+    kind = forms.ChoiceField(label="Step kind", choices=ConcessionKind.choices)
+    amount = MoneyField(label="Step amount")
+    give = TextField(label="What you would give")
+    ask = TextField(label="What you ask in return")
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", "id_%s")
+        super().__init__(*args, **kwargs)
+
+
+class BaseStepFormSet(forms.BaseFormSet):
+    def add_fields(self, form, index):
+        super().add_fields(form, index)
+        if "DELETE" in form.fields:
+            form.fields["DELETE"].label = "Remove step"
+
+
+StepFormSet = forms.formset_factory(
+    StepForm, formset=BaseStepFormSet, extra=0, can_delete=True, max_num=30, validate_max=True
+)
 
 
 class DealFilterForm(forms.Form):

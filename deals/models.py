@@ -11,11 +11,11 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Case, F, Func, OuterRef, Q, Subquery, Value, When
+from django.db.models import Case, Exists, F, Func, OuterRef, Q, Subquery, Value, When
 from django.db.models.functions import Cast, Round
 from django.db.models.lookups import Exact, GreaterThan, GreaterThanOrEqual
 
-from .erosion import Assessment, Level, Thresholds, assess
+from .erosion import Assessment, Level, PlannedStep, PlanProgress, Thresholds, assess
 
 MONEY = {"max_digits": 14, "decimal_places": 2}
 
@@ -183,6 +183,10 @@ class Deal(models.Model):
     opening_price = models.DecimalField(**MONEY)
     floor = models.DecimalField("walk-away floor", **MONEY)
     cost = models.DecimalField("cost to deliver", null=True, blank=True, **MONEY)
+    # The plan (optional): where we aim to land, what we do if we walk away, what to ask for.
+    target_price = models.DecimalField(null=True, blank=True, **MONEY)
+    best_alternative = models.TextField(blank=True, db_default="")
+    things_to_ask = models.TextField("things to ask for", blank=True, db_default="")
     # Kept under the deal's row lock by services so reads never sum the ledger (rule 7).
     conceded = models.DecimalField(default=Decimal("0.00"), **MONEY)
     level = models.CharField(max_length=12, choices=Level.choices, default=Level.ON_TRACK)
@@ -228,6 +232,11 @@ class Deal(models.Model):
                 condition=~Q(status="won") | Q(final_price__isnull=False),
                 name="deal_won_has_final_price",
             ),
+            models.CheckConstraint(
+                condition=Q(target_price__isnull=True)
+                | (Q(target_price__gt=F("floor")) & Q(target_price__lte=F("opening_price"))),
+                name="deal_target_between_floor_and_opening",
+            ),
         ]
         indexes = [
             models.Index(fields=["owner", "level"], name="deal_owner_level"),
@@ -253,6 +262,50 @@ class Deal(models.Model):
 
     def assessment(self) -> Assessment:
         return assess(opening_price=self.opening_price, floor=self.floor, conceded=self.conceded)
+
+
+class PlanStepQuerySet(models.QuerySet):
+    def with_followed(self) -> PlanStepQuerySet:
+        """Each step's `followed`: a give that still stands (neither a retraction nor retracted)
+        followed it."""
+        standing = Concession.objects.filter(
+            plan_step=OuterRef("pk"), retracts__isnull=True, retraction__isnull=True
+        )
+        return self.annotate(followed=Exists(standing)).order_by("position")
+
+    def as_planned(self) -> list[PlannedStep]:
+        """The steps as the plan's pure functions see them (erosion.PlannedStep)."""
+        return [step.planned() for step in self]
+
+
+class PlanStep(models.Model):
+    """One planned give of a deal's ladder, with the get to ask for in return."""
+
+    deal = models.ForeignKey(Deal, on_delete=models.CASCADE, related_name="plan_steps")
+    position = models.PositiveIntegerField()
+    kind = models.CharField(max_length=20, choices=ConcessionKind.choices)
+    amount = models.DecimalField(**MONEY)
+    give = models.TextField("what you would give")
+    ask = models.TextField("what you ask in return")
+
+    objects = PlanStepQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["deal", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["deal", "position"], name="plan_step_one_per_position"),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="plan_step_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(kind__in=ConcessionKind.values), name="plan_step_kind_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Step {self.position}: {self.give[:60]}"
+
+    def planned(self) -> PlannedStep:
+        """As the plan's pure functions see it (read through with_followed)."""
+        return PlannedStep(amount=self.amount, ask=self.ask, followed=self.followed)
 
 
 class Concession(models.Model):
@@ -284,6 +337,11 @@ class Concession(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="concession",
+    )
+    # The planned step this give followed; none for a give off plan (or a deal without one).
+    # A followed step stays in the plan (services.plan_save refuses to remove it).
+    plan_step = models.ForeignKey(
+        PlanStep, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
 
     class Meta:
@@ -367,6 +425,8 @@ class ExceptionRequest(models.Model):
     # What the deal looked like when asked, so a decision can tell what changed since.
     conceded_at_request = models.DecimalField(**MONEY)
     floor_at_request = models.DecimalField(**MONEY)
+    # The plan against actual when asked (erosion.PlanProgress as strings), for the manager.
+    plan_at_request = models.JSONField(null=True, blank=True)
     shortfall = models.DecimalField(**MONEY)
     # NULL, not "", for "no key": the uniqueness constraint applies only where a key exists.
     form_key = models.CharField(max_length=64, null=True, blank=True)  # noqa: DJ001
@@ -406,6 +466,13 @@ class ExceptionRequest(models.Model):
     def __str__(self) -> str:
         return f"Exception for {self.deal} ({self.get_status_display()})"
 
+    @property
+    def plan_when_asked(self) -> PlanProgress | None:
+        """Plan against actual as it stood when the request was made (None: no plan)."""
+        return (
+            None if self.plan_at_request is None else PlanProgress.from_data(self.plan_at_request)
+        )
+
 
 class FloorChange(models.Model):
     deal = models.ForeignKey(Deal, on_delete=models.PROTECT, related_name="floor_changes")
@@ -428,6 +495,7 @@ class EventKind(models.TextChoices):
     CREATED = "created", "Deal created"
     UPDATED = "updated", "Deal updated"
     FLOOR_CHANGED = "floor_changed", "Floor changed"
+    PLAN_CHANGED = "plan_changed", "Plan changed"
     CONCESSION_LOGGED = "concession_logged", "Concession logged"
     CONCESSION_RETRACTED = "concession_retracted", "Concession retracted"
     LEVEL_CHANGED = "level_changed", "Level changed"

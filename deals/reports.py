@@ -25,6 +25,7 @@ from django.db.models import (
     Avg,
     Count,
     DecimalField,
+    Exists,
     F,
     Func,
     IntegerField,
@@ -40,7 +41,7 @@ from django.db.models.functions import Coalesce, Lead, RowNumber
 from django.utils import timezone
 
 from .erosion import HUNDRED, Level
-from .models import Concession, Deal, DealStatus, ExceptionRequest, ExceptionStatus
+from .models import Concession, Deal, DealStatus, ExceptionRequest, ExceptionStatus, PlanStep
 
 HUNDREDTH = Decimal("0.01")
 PERCENT_FIELD = DecimalField(max_digits=24, decimal_places=10)
@@ -360,6 +361,70 @@ def rep_figures(deals: QuerySet[Deal]) -> list[RepFigures]:
         )
     figures.sort(key=lambda f: (f.username.lower(), f.rep_id))
     return figures
+
+
+@dataclass(frozen=True)
+class RepPlanFigures:
+    """How a rep plans: share of deals planned, share of gives on plan, landing on target."""
+
+    rep_id: int
+    username: str
+    deals: int
+    planned: int
+    gives_in_planned: int
+    gives_on_plan: int
+    won_with_target: int
+    # Average of (final price - target) / target on won deals with a target, as a percent.
+    landing_vs_target: Decimal | None
+
+    @property
+    def share_planned(self) -> Decimal | None:
+        return _ratio(self.planned, self.deals, percent=True)
+
+    @property
+    def share_on_plan(self) -> Decimal | None:
+        return _ratio(self.gives_on_plan, self.gives_in_planned, percent=True)
+
+
+def plan_figures(deals: QuerySet[Deal]) -> list[RepPlanFigures]:
+    """One row per rep owning any of `deals`, by username: one grouped query."""
+    standing = Concession.objects.filter(
+        deal=OuterRef("pk"), retracts__isnull=True, retraction__isnull=True
+    )
+    rows = (
+        deals.order_by()
+        .annotate(
+            has_plan=Exists(PlanStep.objects.filter(deal=OuterRef("pk"))),
+            standing_gives=_per_deal(standing, COUNT_ROWS),
+            gives_on_plan=_per_deal(standing.filter(plan_step__isnull=False), COUNT_ROWS),
+        )
+        .values("owner_id", "owner__username")
+        .annotate(
+            n_deals=Count("pk"),
+            n_planned=Count("pk", filter=Q(has_plan=True)),
+            n_gives=Coalesce(Sum("standing_gives", filter=Q(has_plan=True)), 0),
+            n_on_plan=Coalesce(Sum("gives_on_plan", filter=Q(has_plan=True)), 0),
+            n_won_target=Count("pk", filter=Q(status=DealStatus.WON, target_price__isnull=False)),
+            landing=Avg(
+                Percent(F("final_price") - F("target_price"), F("target_price")),
+                filter=Q(status=DealStatus.WON, target_price__isnull=False),
+            ),
+        )
+        .order_by("owner__username")
+    )
+    return [
+        RepPlanFigures(
+            rep_id=row["owner_id"],
+            username=row["owner__username"],
+            deals=row["n_deals"],
+            planned=row["n_planned"],
+            gives_in_planned=row["n_gives"],
+            gives_on_plan=row["n_on_plan"],
+            won_with_target=row["n_won_target"],
+            landing_vs_target=_percent(row["landing"]),
+        )
+        for row in rows
+    ]
 
 
 def median_room_used_at_close(deals: QuerySet[Deal]) -> dict[int, Decimal]:

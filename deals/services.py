@@ -26,6 +26,7 @@ from .models import (
     FloorChange,
     Membership,
     Notification,
+    PlanStep,
     Role,
     Team,
     is_staff_user,
@@ -290,8 +291,11 @@ def deal_create(
     opening_price,
     floor,
     cost=None,
+    target_price=None,
+    best_alternative: str = "",
 ) -> Deal:
-    """Rule 1: a deal is born with its walk-away floor."""
+    """Rule 1: a deal is born with its walk-away floor (and, optionally, a target and the best
+    alternative: where we aim to land, and what we do if we walk away)."""
     # As for every other write, a deactivated account keeps its memberships but not its rights.
     if not user.is_authenticated or not user.is_active:
         raise NotAllowed("You are not a member of this team.")
@@ -310,6 +314,8 @@ def deal_create(
         cost = _money(cost, "cost", allow_zero=True, currency=currency)
     else:
         cost = None
+    target_price = _target(target_price, currency=currency, floor=floor, opening=opening_price)
+    best_alternative = _text(best_alternative, "best_alternative", required=False)
     with transaction.atomic():
         deal = Deal.objects.create(
             team=team,
@@ -320,6 +326,8 @@ def deal_create(
             opening_price=opening_price,
             floor=floor,
             cost=cost,
+            target_price=target_price,
+            best_alternative=best_alternative,
         )
         _event(
             deal,
@@ -420,8 +428,10 @@ def concession_log(
     description: str,
     got_in_return: str = "",
     form_key: str | None = None,
+    plan_step: int | None = None,
 ) -> LogResult:
-    """Log one give (rules 3, 7 and 8). Refuses, with the shortfall, anything below the floor."""
+    """Log one give (rules 3, 7 and 8). Refuses, with the shortfall, anything below the floor.
+    `plan_step`: the id of the planned step this give follows (None: off plan)."""
     kind, amount, description, got_in_return = _validated_give(
         deal, kind, amount, description, got_in_return
     )
@@ -433,6 +443,7 @@ def concession_log(
             if (existing := _logged_with_key(locked, form_key)) is not None:
                 return _already_logged(existing, locked)
             _require_open(locked)
+            step = _followable_step(locked, plan_step)
             if not _fits(locked, amount):
                 raise BelowFloor(
                     shortfall=_shortfall(locked, amount),
@@ -447,6 +458,7 @@ def concession_log(
                 description=description,
                 got_in_return=got_in_return,
                 form_key=form_key,
+                plan_step=step,
             )
     except IntegrityError:
         # Only reachable if a writer bypassed the deal's lock: the database still refuses the
@@ -481,6 +493,7 @@ def _write_concession(
     form_key: str | None,
     created_by=None,
     exception_request: ExceptionRequest | None = None,
+    plan_step: PlanStep | None = None,
 ) -> LogResult:
     concession = Concession.objects.create(
         deal=deal,
@@ -491,6 +504,7 @@ def _write_concession(
         created_by=created_by or user,
         form_key=form_key,
         exception_request=exception_request,
+        plan_step=plan_step,
     )
     previously_updated_at = deal.updated_at
     got = f" In return: {got_in_return}" if got_in_return else " Nothing in return."
@@ -595,6 +609,7 @@ def exception_request(
             floor_at_request=locked.floor,
             shortfall=_shortfall(locked, amount),
             form_key=form_key,
+            plan_at_request=_plan_snapshot(locked),
         )
         event = _event(
             locked,
@@ -877,6 +892,185 @@ def deal_come_back(*, deal: Deal, user) -> Deal:
             data={"walked_away_net": str(locked.walked_away_net)},
         )
     return locked
+
+
+# The plan --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StepInput:
+    """One planned step as typed: kind, amount, what we would give, what we ask in return."""
+
+    kind: str
+    amount: object
+    give: str
+    ask: str
+
+
+@dataclass(frozen=True)
+class PlanResult:
+    check: erosion.PlanCheck
+    changed: bool
+
+
+def plan_save(
+    *,
+    deal: Deal,
+    user,
+    target_price=None,
+    best_alternative: str = "",
+    steps: list[StepInput],
+    things_to_ask: str = "",
+    reason: str = "",
+) -> PlanResult:
+    """Replace the deal's plan: target, best alternative, the ladder of steps, things to ask.
+
+    Refused: a plan whose planned total takes the net below the floor, and removing a step a
+    give already followed (it stays, as the history says it was given). Until the first
+    concession the plan is edited freely; after it each change needs a reason, kept as an
+    event with the old and new plan, as for the floor (DOMAIN.md, "The plan"). A plan below
+    the target or with steps that do not shrink is saved; the check says so, for the coach.
+    """
+    with transaction.atomic():
+        locked = _lock(deal)
+        _require_actor(user, locked)
+        _require_open(locked)
+        target = _target(
+            target_price, currency=locked.currency, floor=locked.floor, opening=locked.opening_price
+        )
+        best = _text(best_alternative, "best_alternative", required=False)
+        asks = "\n".join(
+            line.strip()
+            for line in _text(things_to_ask, "things_to_ask", required=False).splitlines()
+            if line.strip()
+        )
+        typed = [_validated_step(locked, i, step) for i, step in enumerate(steps, start=1)]
+        check = erosion.plan_check(
+            opening_price=locked.opening_price,
+            floor=locked.floor,
+            target=target,
+            amounts=[step.amount for step in typed],
+        )
+        if check.refused:
+            raise InvalidValue(
+                f"This plan would take the net to {_m(locked, check.net_after)}, "
+                f"{_m(locked, check.below_floor_by)} below your walk-away floor. "
+                "Plan smaller steps, or fewer.",
+                field="steps",
+            )
+        current = list(PlanStep.objects.filter(deal=locked).with_followed())
+        old = _plan_data(locked, current)
+        new = {
+            "target_price": None if target is None else str(target),
+            "best_alternative": best,
+            "things_to_ask": asks,
+            "steps": [
+                {"kind": s.kind, "amount": str(s.amount), "give": s.give, "ask": s.ask}
+                for s in typed
+            ],
+        }
+        if new == old:
+            return PlanResult(check=check, changed=False)
+        started = Concession.objects.filter(deal=locked).exists()
+        reason = _text(reason, "reason", required=started, label="Reason for the change")
+        for step in current[len(typed) :]:
+            if step.followed or Concession.objects.filter(plan_step=step).exists():
+                raise InvalidValue(
+                    f"Step {step.position} has been given already; it stays in the plan.",
+                    field="steps",
+                )
+        PlanStep.objects.filter(deal=locked, position__gt=len(typed)).delete()
+        by_position = {step.position: step for step in current}
+        for step in typed:
+            existing = by_position.get(step.position)
+            if existing is None:
+                step.save()
+            elif (existing.kind, existing.amount, existing.give, existing.ask) != (
+                step.kind,
+                step.amount,
+                step.give,
+                step.ask,
+            ):
+                step.pk = existing.pk
+                step.save()
+        locked.target_price, locked.best_alternative, locked.things_to_ask = target, best, asks
+        _save(locked, "target_price", "best_alternative", "things_to_ask")
+        summary = (
+            f"Plan {'revised' if started else 'set'}: {len(typed)} step"
+            f"{'' if len(typed) == 1 else 's'} totalling {_m(locked, check.total)}, "
+            f"planned net {_m(locked, check.net_after)}"
+            + (f", target {_m(locked, target)}" if target is not None else "")
+            + "."
+            + (f" Reason: {reason}" if reason else "")
+        )
+        _event(
+            locked,
+            DealEvent.Kind.PLAN_CHANGED,
+            user,
+            summary,
+            data={"old": old, "new": new, "reason": reason},
+        )
+    return PlanResult(check=check, changed=True)
+
+
+def _target(value, *, currency: str, floor: Decimal, opening: Decimal) -> Decimal | None:
+    if value is None or value == "":
+        return None
+    target = _money(value, "target_price", currency=currency)
+    if not floor < target <= opening:
+        raise InvalidValue(
+            "The target price must be above the walk-away floor and at most the opening price.",
+            field="target_price",
+        )
+    return target
+
+
+def _validated_step(deal: Deal, position: int, step: StepInput) -> PlanStep:
+    label = f"Step {position}"
+    if step.kind not in Concession.Kind.values:
+        raise InvalidValue(f"{label}: choose a kind of concession.", field="steps")
+    try:
+        amount = _money(step.amount, "steps", currency=deal.currency)
+    except InvalidValue as e:
+        raise InvalidValue(f"{label}: {e.message}", field="steps") from None
+    give = _text(step.give, "steps", required=True, label=f"{label}: what you would give")
+    # A planned give always has a get (DOMAIN.md): trade, don't give.
+    ask = _text(step.ask, "steps", required=True, label=f"{label}: what you ask in return")
+    return PlanStep(deal=deal, position=position, kind=step.kind, amount=amount, give=give, ask=ask)
+
+
+def _plan_data(deal: Deal, steps: list[PlanStep]) -> dict:
+    return {
+        "target_price": None if deal.target_price is None else str(deal.target_price),
+        "best_alternative": deal.best_alternative,
+        "things_to_ask": deal.things_to_ask,
+        "steps": [
+            {"kind": s.kind, "amount": str(s.amount), "give": s.give, "ask": s.ask} for s in steps
+        ],
+    }
+
+
+def _followable_step(deal: Deal, step_id) -> PlanStep | None:
+    """The planned step a give follows; a step a standing give already followed is refused."""
+    if step_id in (None, ""):
+        return None
+    try:
+        step = PlanStep.objects.with_followed().get(deal=deal, pk=int(step_id))
+    except (PlanStep.DoesNotExist, TypeError, ValueError):
+        raise InvalidValue("That planned step is not in this deal's plan.") from None
+    if step.followed:
+        raise InvalidValue(
+            f"Step {step.position} of the plan has been given already; log this give off plan."
+        )
+    return step
+
+
+def _plan_snapshot(deal: Deal) -> dict | None:
+    """Plan against actual as it stands now, for an exception request's card."""
+    steps = PlanStep.objects.filter(deal=deal).with_followed().as_planned()
+    if not steps:
+        return None
+    return erosion.plan_progress(steps=steps, conceded=deal.conceded).as_data()
 
 
 # Notifications (the manager's review, issue 4) ---------------------------------------------------

@@ -122,7 +122,7 @@ def assert_desk_update(response) -> None:
     assert response.headers["HX-Retarget"] == "#concession-panel"
     assert_fragment(response)
     assert body.lstrip().startswith('<section id="concession-panel"')
-    for part in ("gauge", "chart", "concessions", "figures", "outcome", "history"):
+    for part in ("gauge", "chart", "concessions", "figures", "outcome", "plan-panel", "history"):
         assert re.search(rf'id="{part}"[^>]*hx-swap-oob="true"', body), part
     assert '<div id="status" hx-swap-oob="innerHTML">' in body
 

@@ -113,6 +113,11 @@ EXPECTED: dict[str, Entry] = {
         get=(LOGIN, 405, 405, 405, 405, 405),
         post=(LOGIN, 422, 404, 422, 404, 422),
     ),
+    "plan_save": Entry(
+        get=(LOGIN, 200, 404, 200, 404, 200),
+        # Sent without its steps' management form: refused, nothing saved.
+        post=(LOGIN, 422, 404, 422, 404, 422),
+    ),
     "deal_come_back": Entry(
         get=(LOGIN, 405, 405, 405, 405, 405),
         # The deal is open: "came back" is refused (409) to those who may act on it.

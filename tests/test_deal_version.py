@@ -52,6 +52,14 @@ def test_a_new_deal_starts_at_version_one(deal):
         ),
         pytest.param(lambda d, give, m: _ask(d), id="exception_request"),
         pytest.param(
+            lambda d, give, m: services.plan_save(
+                deal=d,
+                user=d.owner,
+                steps=[services.StepInput(kind="other", amount="100", give="A", ask="B")],
+            ),
+            id="plan_save",
+        ),
+        pytest.param(
             lambda d, give, m: services.exception_approve(
                 exception_request=_ask(d), user=m, comment="Strategic"
             ),
@@ -97,6 +105,7 @@ def test_every_service_that_locks_a_deal_is_checked_here():
         "exception_request",
         "exception_approve",
         "exception_reject",
+        "plan_save",
     }
     writers = {
         name

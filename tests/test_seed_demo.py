@@ -116,12 +116,24 @@ def test_it_tells_the_stories_a_manager_reviews(seeded):
         user=change.changed_by, team=change.deal.team, role=Role.MANAGER
     ).exists()
     assert change.reason
-    comeback = Deal.objects.get(came_back=True)
-    assert comeback.status == Deal.Status.WON
+    comeback = Deal.objects.get(came_back=True, status=Deal.Status.WON)
     assert comeback.final_price >= comeback.walked_away_net
     lost_reasons = set(Deal.objects.filter(status="lost").values_list("lost_reason", flat=True))
     assert len(lost_reasons) >= 3
     assert {"USD", "EUR", "GBP"} <= set(Deal.objects.values_list("currency", flat=True))
+
+
+def test_it_tells_the_plans_story(seeded):
+    """One deal kept to plan and won above its target, one that went off plan into Danger, one
+    walked away at its floor that came back (issue 12)."""
+    planned = Deal.objects.filter(plan_steps__isnull=False).distinct()
+    kept = planned.get(status=Deal.Status.WON)
+    assert kept.final_price > kept.target_price
+    assert not kept.concessions.filter(plan_step__isnull=True).exists()
+    off = planned.get(level=Level.DANGER)
+    assert off.concessions.filter(plan_step__isnull=True).count() >= 2
+    back = planned.get(came_back=True)
+    assert back.is_open and back.walked_away_net == back.floor
 
 
 def test_it_has_gives_with_and_without_gets(seeded):

@@ -149,6 +149,7 @@ def dashboard(request):
         level_counts=reports.open_level_counts(managed),
         period=period,
         reps=reports.rep_figures(period_deals),
+        planning=reports.plan_figures(period_deals),
         walk_aways=reports.walk_away_figures(period_deals),
     )
     template = "deals/dashboard.html" + ("#dashboard-body" if request.htmx else "")

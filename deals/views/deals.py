@@ -31,7 +31,9 @@ from ..forms import (
     ExceptionRequestForm,
     FloorForm,
     LoseForm,
+    PlanForm,
     RetractForm,
+    StepFormSet,
     WalkAwayForm,
     WinForm,
 )
@@ -94,6 +96,8 @@ def deal_create(request):
                     opening_price=data["opening_price"],
                     floor=data["floor"],
                     cost=data["cost"],
+                    target_price=data["target_price"],
+                    best_alternative=data["best_alternative"],
                 )
             except services.DomainError as e:
                 form.add_domain_error(e)
@@ -140,7 +144,15 @@ def _page(request, desk, *, partial: str = "", status: int = 200) -> TemplateRes
 @require_GET
 def deal_detail(request, pk: int):
     deal = _visible_deal(request, pk)
-    return _page(request, _desk(request, deal), partial="gauge" if request.htmx else "")
+    # "Log this step": the planned step's values fill the concession form (htmx: the form only).
+    step = request.GET.get("step", "")
+    log_step = int(step) if step.isdigit() and len(step) < 19 else None
+    desk = desk_build(
+        deal=deal, access=request.access, show_all=_show_all(request), log_step=log_step
+    )
+    if request.htmx:
+        return _page(request, desk, partial="concession-form" if log_step else "gauge")
+    return _page(request, desk)
 
 
 @require_GET
@@ -221,6 +233,7 @@ def concession_log(request, pk: int):
             description=data["description"],
             got_in_return=data["got_in_return"],
             form_key=data["form_key"] or None,
+            plan_step=data["plan_step"],
         )
     except services.NotAllowed:
         raise _not_found() from None
@@ -431,3 +444,60 @@ def deal_come_back(request, pk: int):
     except services.DomainError as e:
         return _refused(request, deal, DeskForms(), "outcome", status=409, outcome_error=e.message)
     return _updated(request, deal.pk, "The customer came back. The deal is open again.")
+
+
+@require_http_methods(["GET", "POST"])
+def plan_save(request, pk: int):
+    """The deal's plan: target, best alternative, the ladder of steps, things to ask for.
+    "Add step" (a submit button of the same form) draws one more empty step and saves nothing."""
+    deal = _visible_deal(request, pk)
+    if request.method == "GET":
+        desk = _desk(request, deal)
+        return _page(request, desk, partial="plan-panel" if request.htmx else "")
+    form = PlanForm(request.POST)
+    steps = StepFormSet(request.POST, prefix="step")
+    if "add_step" in request.POST:
+        # Bound forms keep what was typed; the formset grows by one blank step.
+        steps = _with_one_more_step(request.POST, steps)
+        form.is_valid()
+        return _refused(request, deal, DeskForms(plan=form, steps=steps), "plan-panel", status=200)
+    if not (form.is_valid() and steps.is_valid()):
+        return _refused(request, deal, DeskForms(plan=form, steps=steps), "plan-panel", status=422)
+    data = form.cleaned_data
+    typed = [
+        services.StepInput(kind=f["kind"], amount=f["amount"], give=f["give"], ask=f["ask"])
+        for f in (step.cleaned_data for step in steps.forms)
+        if f and not f.get("DELETE")
+    ]
+    try:
+        result = services.plan_save(
+            deal=deal,
+            user=request.user,
+            target_price=data["target_price"],
+            best_alternative=data["best_alternative"],
+            steps=typed,
+            things_to_ask=data["things_to_ask"],
+            reason=data.get("reason", ""),
+        )
+    except services.NotAllowed:
+        raise _not_found() from None
+    except services.DomainError as e:
+        if e.field == "steps":
+            steps._non_form_errors = steps.error_class([e.message], error_class="nonform")
+        else:
+            form.add_domain_error(e)
+        return _refused(
+            request,
+            deal,
+            DeskForms(plan=form, steps=steps),
+            "plan-panel",
+            status=_status_for(e),
+        )
+    message = "Plan saved." if result.changed else "The plan is as it was; nothing changed."
+    return _updated(request, deal.pk, message)
+
+
+def _with_one_more_step(data, steps: StepFormSet) -> StepFormSet:
+    grown = data.copy()
+    grown["step-TOTAL_FORMS"] = str(steps.total_form_count() + 1)
+    return StepFormSet(grown, prefix="step")

@@ -40,6 +40,15 @@ class Give:
     gave: str
     got: str = ""
     by: str | None = None  # defaults to the deal's owner
+    step: int | None = None  # the planned step (1-based) it follows; None: off plan
+
+
+@dataclass(frozen=True)
+class Plan:
+    target: str | None
+    best_alternative: str
+    steps: tuple[tuple[str, str, str, str], ...]  # (kind, amount, give, ask)
+    asks: str = ""
 
 
 @dataclass(frozen=True)
@@ -107,6 +116,78 @@ class DemoDeal:
 
 
 DEALS: tuple[DemoDeal, ...] = (
+    # Planned: kept to the ladder and won above the target -------------------------------------
+    DemoDeal(
+        owner="rep",
+        title="MIS roll-out for Northgate Print",
+        customer="Northgate Print",
+        currency="USD",
+        opening_price="48000.00",
+        floor="40000.00",
+        cost="30000.00",
+        story=(
+            Plan(
+                target="45000.00",
+                best_alternative="Offer the installation slot to Riverside Press",
+                steps=(
+                    (K.PRICE_DISCOUNT, "1500.00", "3% off the licence", "A three-year term"),
+                    (K.FREE_SERVICE, "800.00", "Two training days", "A case study"),
+                    (K.PAYMENT_TERMS, "400.00", "Net-60 payment terms", "Signature this month"),
+                ),
+                asks="A reference call\nLogo on our website",
+            ),
+            Give(
+                K.PRICE_DISCOUNT, "1500.00", "3% off the licence", got="A three-year term", step=1
+            ),
+            Give(K.FREE_SERVICE, "800.00", "Two training days", got="A case study", step=2),
+            Win(final_price="45700.00"),
+        ),
+    ),
+    # Planned, then off plan into Danger ----------------------------------------------------------
+    DemoDeal(
+        owner="rep2",
+        title="Web-to-print portal for Copperline",
+        customer="Copperline Stationers",
+        currency="USD",
+        opening_price="30000.00",
+        floor="25000.00",
+        story=(
+            Plan(
+                target="28000.00",
+                best_alternative="Keep them on the current hosted plan",
+                steps=(
+                    (K.PRICE_DISCOUNT, "1000.00", "Setup fee waived", "Annual prepayment"),
+                    (K.FREE_SERVICE, "600.00", "Template design", "Two-year contract"),
+                ),
+            ),
+            Give(K.PRICE_DISCOUNT, "1000.00", "Setup fee waived", got="Annual prepayment", step=1),
+            Give(K.FREE_PRODUCT, "1800.00", "Extra storefront at no charge"),
+            Give(K.FREE_SERVICE, "1400.00", "Free data migration"),
+        ),
+    ),
+    # Planned, walked away at the floor, and the customer came back ------------------------------
+    DemoDeal(
+        owner="rep",
+        title="Finishing line upgrade for Alder Books",
+        customer="Alder Books",
+        currency="EUR",
+        opening_price="52000.00",
+        floor="45000.00",
+        story=(
+            Plan(
+                target="49000.00",
+                best_alternative="Sell the line to the Leipzig bindery next quarter",
+                steps=(
+                    (K.PRICE_DISCOUNT, "4000.00", "8% discount", "Order for both sites"),
+                    (K.FREE_SERVICE, "3000.00", "Free installation", "Signature by Friday"),
+                ),
+            ),
+            Give(K.PRICE_DISCOUNT, "4000.00", "8% discount", got="Order for both sites", step=1),
+            Give(K.FREE_SERVICE, "3000.00", "Free installation", got="Signature by Friday", step=2),
+            WalkAway(reason="They asked for another 5% at our floor."),
+            ComeBack(),
+        ),
+    ),
     # Open, on track ---------------------------------------------------------------------------
     DemoDeal(
         owner="rep",
@@ -580,6 +661,15 @@ class Command(BaseCommand):
             request: ExceptionRequest | None = None
             for step in spec.story:
                 match step:
+                    case Plan():
+                        services.plan_save(
+                            deal=deal,
+                            user=owner,
+                            target_price=step.target,
+                            best_alternative=step.best_alternative,
+                            steps=[services.StepInput(*planned) for planned in step.steps],
+                            things_to_ask=step.asks,
+                        )
                     case Give():
                         result = services.concession_log(
                             deal=deal,
@@ -588,6 +678,11 @@ class Command(BaseCommand):
                             amount=step.amount,
                             description=step.gave,
                             got_in_return=step.got,
+                            plan_step=(
+                                None
+                                if step.step is None
+                                else deal.plan_steps.get(position=step.step).pk
+                            ),
                         )
                         gives.append(result.concession)
                     case Retract():

@@ -9,6 +9,7 @@ import re
 
 import pytest
 from django.db import connection
+from django.db.models import F
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
@@ -112,7 +113,9 @@ def test_a_rep_with_no_closed_deal_has_no_win_rate(client, manager, make_deal):
 
 def test_the_period_chooses_the_deals_behind_the_figures(client, manager, review):
     long_ago = timezone.now() - dt.timedelta(days=200)
-    type(review.A).objects.filter(pk__in=[review.A.pk, review.B.pk]).update(created_at=long_ago)
+    type(review.A).objects.filter(pk__in=[review.A.pk, review.B.pk]).update(
+        created_at=long_ago, version=F("version") + 1
+    )
     client.force_login(manager)
     default = section(client.get(URL), "reps-heading")
     assert row(default, "olivia", "tom").startswith("olivia 3 ")
@@ -184,7 +187,9 @@ def test_filters_select_by_rep_level_and_status(client, manager, review, teammat
 
 def test_the_date_range_applies_to_creation_or_last_activity(client, manager, review):
     week_ago = timezone.now() - dt.timedelta(days=7)
-    type(review.D).objects.filter(pk=review.D.pk).update(created_at=week_ago)
+    type(review.D).objects.filter(pk=review.D.pk).update(
+        created_at=week_ago, version=F("version") + 1
+    )
     client.force_login(manager)
     day = week_ago.date().isoformat()
     assert listed(client.get(URL, {"date_from": day, "date_to": day})) == ["Deal D"]
@@ -319,7 +324,9 @@ def test_a_change_that_commits_late_with_an_earlier_time_still_shows(client, man
     changed = deals.exclude(level="danger").first()
     latest = Deal.objects.managed_by(manager).latest("updated_at")
     between = changed.updated_at + (latest.updated_at - changed.updated_at) / 2
-    Deal.objects.filter(pk=changed.pk).update(level="danger", updated_at=between)
+    Deal.objects.filter(pk=changed.pk).update(
+        level="danger", updated_at=between, version=F("version") + 1
+    )
     assert "Danger 2" in section(client.get(URL), "levels-heading")
 
 

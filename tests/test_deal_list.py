@@ -6,6 +6,7 @@ import re
 from decimal import Decimal
 
 import pytest
+from django.db.models import F
 from django.urls import reverse
 
 from deals import services
@@ -289,7 +290,9 @@ def test_a_change_that_commits_late_with_an_earlier_time_still_shows(client, own
     client.force_login(owner)
     assert "$10,000.00" in words(client.get(URL))
     between = older.updated_at + (newer.updated_at - older.updated_at) / 2
-    Deal.objects.filter(pk=older.pk).update(conceded=Decimal("250.00"), updated_at=between)
+    Deal.objects.filter(pk=older.pk).update(
+        conceded=Decimal("250.00"), updated_at=between, version=F("version") + 1
+    )
     response = client.get(URL)
     assert titles(response) == ["Newer", "Older"]
     assert "Older Acme olivia $9,750.00" in words(response)

@@ -7,6 +7,7 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from django.db.models import F
 from django.utils import timezone
 
 from deals import reports, services
@@ -167,7 +168,7 @@ def test_a_manager_never_sees_another_teams_reps_and_staff_sees_every_team(
 def test_the_period_holds_the_deals_created_in_it(review, manager):
     # Only the timestamp moves: everything else about deal A stays as the services wrote it.
     long_ago = timezone.now() - dt.timedelta(days=200)
-    Deal.objects.filter(pk=review.A.pk).update(created_at=long_ago)
+    Deal.objects.filter(pk=review.A.pk).update(created_at=long_ago, version=F("version") + 1)
     today = timezone.localdate()
     recent = reports.Period(start=today - dt.timedelta(days=89), end=today)
     olivia = by_rep(reports.rep_figures(recent.deals(managed(manager))))["olivia"]
@@ -259,8 +260,10 @@ def test_the_deal_filter_selects_by_rep(review, manager, teammate):
 def test_the_date_range_is_inclusive_and_applies_to_creation_or_last_activity(review, manager):
     today = timezone.localdate()
     week_ago = timezone.now() - dt.timedelta(days=7)
-    Deal.objects.filter(pk=review.D.pk).update(created_at=week_ago, updated_at=week_ago)
-    Deal.objects.filter(pk=review.I.pk).update(created_at=week_ago)
+    Deal.objects.filter(pk=review.D.pk).update(
+        created_at=week_ago, updated_at=week_ago, version=F("version") + 1
+    )
+    Deal.objects.filter(pk=review.I.pk).update(created_at=week_ago, version=F("version") + 1)
 
     def titles(**kwargs):
         filters = reports.DealFilters(**kwargs)
@@ -329,5 +332,5 @@ def test_the_fingerprint_moves_with_each_change_and_holds_any_number_of_deals(
         )
         for n in range(800)
     )
-    Deal.objects.update(updated_at=far)
+    Deal.objects.update(updated_at=far, version=F("version") + 1)
     assert reports.fingerprint(managed(manager)).startswith("803:")

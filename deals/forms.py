@@ -237,3 +237,27 @@ class LoginForm(AuthenticationForm):
         if len(username) > self.fields["username"].max_length:
             raise self.get_invalid_login_error()
         return super().clean()
+
+
+class ReassignForm(DomainForm):
+    """Rule 11: a manager hands a deal to another active member of its team."""
+
+    id_prefix = "id_reassign"
+    new_owner = forms.ChoiceField(label="New owner", choices=())
+
+    def __init__(self, *args, candidates=(), current_owner_id=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["new_owner"].choices = [("", "Choose…")] + [
+            (str(u.pk), _person(u)) for u in candidates if u.pk != current_owner_id
+        ]
+        self.fields["new_owner"].error_messages.update(
+            {
+                "required": "Choose the new owner.",
+                "invalid_choice": "Choose an active member of this deal's team.",
+            }
+        )
+
+
+def _person(user) -> str:
+    name = user.get_full_name()
+    return f"{name} ({user.get_username()})" if name else user.get_username()

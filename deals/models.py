@@ -85,6 +85,8 @@ def _statement(name: str) -> str:
     statements = {
         "managed teams": f"SELECT {column(m, 'team')} FROM {table(m)} "  # noqa: S608
         f"WHERE {column(m, 'user')} = %s AND {column(m, 'role')} = %s",
+        "member teams": f"SELECT {column(m, 'team')} FROM {table(m)} "  # noqa: S608
+        f"WHERE {column(m, 'user')} = %s",
         "memberships": f"SELECT {column(m, 'team')}, {column(m, 'role')} "  # noqa: S608
         f"FROM {table(m)} WHERE {column(m, 'user')} = %s",
         "unread": f"SELECT COUNT(*) FROM {table(n)} "  # noqa: S608
@@ -102,6 +104,24 @@ def _rows(name: str, params: list) -> list[tuple]:
 def managed_team_ids(user) -> RawSQL:
     """A subquery of the teams `user` manages (staff are handled by the callers)."""
     return RawSQL(_statement("managed teams"), [user.pk, Role.MANAGER.value])  # noqa: S611
+
+
+def member_team_ids(user) -> RawSQL:
+    """A subquery of the teams `user` belongs to, in any role."""
+    return RawSQL(_statement("member teams"), [user.pk])  # noqa: S611
+
+
+def owned_while_member(user, member_of: Collection[int] | None = None) -> Q:
+    """Rule 11: the deals `user` owns in a team they still belong to.
+
+    An owner's rights on a deal (seeing it included) last only as long as their membership of
+    the deal's team: removed from the team, they lose the team's deals at once, their own too.
+    `member_of`: the teams the caller has already read that `user` belongs to (this request's
+    member_teams(user)); without it, the same condition as a subquery.
+    """
+    if member_of is None:
+        return Q(owner=user) & InSubquery("team_id", member_team_ids(user))
+    return Q(owner=user, team_id__in=sorted(member_of))
 
 
 def unread_notifications(user) -> int:
@@ -127,6 +147,11 @@ def manages_team(user, team_id: int) -> bool:
 def member_of_any_team(user) -> bool:
     """Belongs to a team (as a rep or a manager), as pages show it; read once per request."""
     return bool(_memberships(user))
+
+
+def member_teams(user) -> frozenset[int]:
+    """The teams `user` belongs to, in any role, as pages show them (read once per request)."""
+    return frozenset(team for team, _ in _memberships(user))
 
 
 def teams_managed(user) -> frozenset[int]:
@@ -173,7 +198,8 @@ class InSubquery(models.Func):
 
 class DealQuerySet(models.QuerySet):
     def visible_to(self, user, *, teams_managed: Collection[int] | None = None) -> DealQuerySet:
-        """The only door to deals: owners see theirs, managers their teams', staff everything.
+        """The only door to deals: owners see theirs (while members of the deal's team, rule
+        11), managers their teams', staff everything.
 
         `teams_managed`: the teams the caller has already read that `user` manages (this
         request's teams_managed(user)). Named in the condition, they let PostgreSQL plan a
@@ -184,10 +210,14 @@ class DealQuerySet(models.QuerySet):
         if is_staff_user(user):
             return self.all()
         if teams_managed is None:
-            return self.filter(Q(owner=user) | InSubquery("team_id", managed_team_ids(user)))
+            return self.filter(
+                owned_while_member(user) | InSubquery("team_id", managed_team_ids(user))
+            )
+        # Whoever passes the managed teams has read this request's memberships already.
+        owned = owned_while_member(user, member_teams(user))
         if not teams_managed:
-            return self.filter(owner=user)
-        return self.filter(Q(owner=user) | Q(team_id__in=sorted(teams_managed)))
+            return self.filter(owned)
+        return self.filter(owned | Q(team_id__in=sorted(teams_managed)))
 
     def managed_by(self, user) -> DealQuerySet:
         """Deals on which `user` has a manager's rights (floors, exceptions, dashboard)."""
@@ -507,6 +537,7 @@ class EventKind(models.TextChoices):
     LOST = "lost", "Lost"
     WALKED_AWAY = "walked_away", "Walked away"
     CAME_BACK = "came_back", "Customer came back"
+    REASSIGNED = "reassigned", "Reassigned"
 
 
 class DealEvent(models.Model):

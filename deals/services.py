@@ -13,6 +13,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from babel.numbers import get_currency_precision
+from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -154,19 +155,32 @@ def _form_key(value: str | None) -> str | None:
     return value
 
 
+def _role_in(user, team_id: int) -> str | None:
+    """`user`'s role in the team now (None: not a member), read fresh, never from a page."""
+    return (
+        Membership.objects.filter(user=user, team_id=team_id).values_list("role", flat=True).first()
+    )
+
+
 def is_manager_of(user, team_id: int) -> bool:
     if not user.is_authenticated or not user.is_active:
         return False
     if is_staff_user(user):
         return True
-    return Membership.objects.filter(user=user, team_id=team_id, role=Role.MANAGER).exists()
+    return _role_in(user, team_id) == Role.MANAGER
 
 
 def can_act_on(user, deal: Deal) -> bool:
-    """Owners act on their deals; managers of the deal's team on every deal of it."""
+    """Owners act on their deals while they belong to the deal's team (rule 11: removed from
+    it, they lose its deals at once, their own too); managers of the team on every deal of it."""
     if not user.is_authenticated or not user.is_active:
         return False
-    return deal.owner_id == user.pk or is_manager_of(user, deal.team_id)
+    if is_staff_user(user):
+        return True
+    role = _role_in(user, deal.team_id)
+    if role is None:
+        return False
+    return deal.owner_id == user.pk or role == Role.MANAGER
 
 
 def _lock(deal: Deal | int) -> Deal:
@@ -371,6 +385,60 @@ def deal_update(*, deal: Deal, user, title=None, customer=None, cost=...) -> Dea
             },
         )
     return locked
+
+
+def deal_reassign(*, deal: Deal, user, new_owner) -> Deal:
+    """Rule 11: a manager of the deal's team (or staff) hands the deal to another member.
+
+    `new_owner` is a user or a user's id; they must be an active member of the deal's team.
+    """
+    with transaction.atomic():
+        locked = _lock(deal)
+        _require_manager(user, locked)
+        new_owner = _member_of_team(new_owner, locked.team_id)
+        if new_owner.pk == locked.owner_id:
+            raise InvalidValue(
+                f"{new_owner.get_username()} owns this deal already.", field="new_owner"
+            )
+        old_owner = locked.owner
+        locked.owner = new_owner
+        _save(locked, "owner")
+        _event(
+            locked,
+            DealEvent.Kind.REASSIGNED,
+            user,
+            f"Reassigned from {old_owner.get_username()} to {new_owner.get_username()}.",
+            data={
+                "old_owner": old_owner.pk,
+                "old_owner_username": old_owner.get_username(),
+                "new_owner": new_owner.pk,
+                "new_owner_username": new_owner.get_username(),
+            },
+        )
+    return locked
+
+
+def reassign_candidates(deal: Deal):
+    """Who may own the deal: the active members of its team, by username."""
+    return (
+        get_user_model()
+        .objects.filter(memberships__team_id=deal.team_id, is_active=True)
+        .order_by("username")
+        .distinct()
+    )
+
+
+def _member_of_team(candidate, team_id: int):
+    pk = getattr(candidate, "pk", candidate)
+    try:
+        pk = int(pk)
+    except (TypeError, ValueError):
+        raise InvalidValue("Choose a member of this deal's team.", field="new_owner") from None
+    found = get_user_model().objects.filter(pk=pk, is_active=True, memberships__team_id=team_id)
+    new_owner = found.first()
+    if new_owner is None:
+        raise InvalidValue("Choose an active member of this deal's team.", field="new_owner")
+    return new_owner
 
 
 def _shown(deal: Deal, value) -> str:

@@ -108,13 +108,14 @@ def test_a_manager_of_two_teams_sees_both(deals, manager, other_team):
     assert titles(Deal.objects.visible_to(manager)) == ALL
 
 
-def test_a_rep_keeps_seeing_their_deals_but_a_manager_loses_a_team_they_leave(
+def test_reps_and_managers_who_leave_a_team_lose_its_deals_their_own_included(
     deals, owner, manager, team
 ):
+    # Rule 11 (issue 11): seeing is a right, and rights follow the team.
     Membership.objects.filter(user=manager, team=team).delete()
     Membership.objects.filter(user=owner, team=team).delete()
-    assert titles(Deal.objects.visible_to(owner)) == {"Owner's"}
-    assert titles(Deal.objects.visible_to(manager)) == {"Manager's own"}
+    assert titles(Deal.objects.visible_to(owner)) == set()
+    assert titles(Deal.objects.visible_to(manager)) == set()
     assert titles(Deal.objects.managed_by(manager)) == set()
 
 

@@ -14,6 +14,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import send_mass_mail
 from django.db import transaction
+from django.db.models import Q
 from django.urls import reverse
 
 from .erosion import ALERT_LEVELS, LEVEL_RANK, Level
@@ -67,6 +68,25 @@ def level_changed(*, deal: Deal, before: Level, after: Level, event: DealEvent) 
     )
 
 
+def _staff(*, exclude=None):
+    users = (
+        get_user_model()
+        .objects.filter(is_active=True)
+        .filter(Q(is_staff=True) | Q(is_superuser=True))
+    )
+    if exclude is not None:
+        users = users.exclude(pk=exclude.pk)
+    return list(users)
+
+
+def deciders(request: ExceptionRequest) -> list:
+    """Who decides a request (rule 11): the team's other managers; when the one asking is the
+    team's only manager, staff. Never the person who asked."""
+    return _managers(request.deal, exclude=request.requested_by) or _staff(
+        exclude=request.requested_by
+    )
+
+
 def exception_requested(*, request: ExceptionRequest, event: DealEvent) -> None:
     deal = request.deal
     message = (
@@ -74,7 +94,7 @@ def exception_requested(*, request: ExceptionRequest, event: DealEvent) -> None:
         f"({deal.customer}): {event.summary}"
     )
     _deliver(
-        _managers(deal, exclude=request.requested_by),
+        deciders(request),
         deal,
         event,
         f"[Walkaway] Approval requested: {deal.title}",

@@ -15,7 +15,9 @@ from decimal import Decimal
 from babel.numbers import get_currency_precision
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
+from django.utils.formats import date_format
 
 from . import alerts
 from .erosion import LEVEL_RANK, Assessment, Level
@@ -84,6 +86,10 @@ class AlreadyDecided(DomainError):
     pass
 
 
+class OwnRequest(DomainError):
+    """Rule 11: nobody decides their own request."""
+
+
 class DealChanged(DomainError):
     """The deal moved on since an exception was asked for; the manager must look again."""
 
@@ -108,6 +114,15 @@ class LogResult:
     deal: Deal
     events: tuple[DealEvent, ...] = ()
     previously_updated_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class AskResult:
+    """What became of an exception request: a new one (`created`), or the one that a form with
+    the same one-time key already sent, in whatever state it is now (resubmission_message)."""
+
+    request: ExceptionRequest
+    created: bool
 
 
 # Helpers ---------------------------------------------------------------------------------------
@@ -155,19 +170,22 @@ def _form_key(value: str | None) -> str | None:
     return value
 
 
-def _role_in(user, team_id: int) -> str | None:
-    """`user`'s role in the team now (None: not a member), read fresh, never from a page."""
+def _role_in(user, team_id: int, deal: Deal | None = None) -> str | None:
+    """`user`'s role in the team now (None: not a member), read fresh, never from a page:
+    from the deal's own locked read when _lock read it for this user."""
+    if deal is not None and getattr(deal, "actor_role_of", None) == user.pk:
+        return deal.actor_role
     return (
         Membership.objects.filter(user=user, team_id=team_id).values_list("role", flat=True).first()
     )
 
 
-def is_manager_of(user, team_id: int) -> bool:
+def is_manager_of(user, team_id: int, deal: Deal | None = None) -> bool:
     if not user.is_authenticated or not user.is_active:
         return False
     if is_staff_user(user):
         return True
-    return _role_in(user, team_id) == Role.MANAGER
+    return _role_in(user, team_id, deal) == Role.MANAGER
 
 
 def can_act_on(user, deal: Deal) -> bool:
@@ -177,15 +195,24 @@ def can_act_on(user, deal: Deal) -> bool:
         return False
     if is_staff_user(user):
         return True
-    role = _role_in(user, deal.team_id)
+    role = _role_in(user, deal.team_id, deal)
     if role is None:
         return False
     return deal.owner_id == user.pk or role == Role.MANAGER
 
 
-def _lock(deal: Deal | int) -> Deal:
+def _lock(deal: Deal | int, user=None) -> Deal:
+    """Lock and re-read the deal. With `user`, the same statement reads their role in the
+    deal's team, which every check of their rights on it needs (rule 11), at no extra query."""
     pk = deal.pk if isinstance(deal, Deal) else deal
-    return Deal.objects.select_for_update().get(pk=pk)
+    deals = Deal.objects.select_for_update()
+    if user is not None and user.is_authenticated:
+        role = Membership.objects.filter(user=user.pk, team_id=OuterRef("team_id"))
+        deals = deals.annotate(actor_role=Subquery(role.values("role")[:1]))
+    locked = deals.get(pk=pk)
+    if user is not None and user.is_authenticated:
+        locked.actor_role_of = user.pk
+    return locked
 
 
 def _require_actor(user, deal: Deal) -> None:
@@ -194,7 +221,7 @@ def _require_actor(user, deal: Deal) -> None:
 
 
 def _require_manager(user, deal: Deal) -> None:
-    if not is_manager_of(user, deal.team_id):
+    if not is_manager_of(user, deal.team_id, deal):
         raise NotAllowed("Only a manager of this deal's team can do this.")
 
 
@@ -345,7 +372,7 @@ def deal_update(*, deal: Deal, user, title=None, customer=None, cost=...) -> Dea
     `cost=...` leaves the cost as it is; `None` clears it.
     """
     with transaction.atomic():
-        locked = _lock(deal)
+        locked = _lock(deal, user)
         if not (is_staff_user(user) or can_act_on(user, locked)):
             raise NotAllowed("You cannot change this deal.")
         changes: dict[str, tuple[object, object]] = {}
@@ -393,7 +420,7 @@ def deal_reassign(*, deal: Deal, user, new_owner) -> Deal:
     `new_owner` is a user or a user's id; they must be an active member of the deal's team.
     """
     with transaction.atomic():
-        locked = _lock(deal)
+        locked = _lock(deal, user)
         _require_manager(user, locked)
         new_owner = _member_of_team(new_owner, locked.team_id)
         if new_owner.pk == locked.owner_id:
@@ -484,7 +511,7 @@ def concession_log(
     form_key = _form_key(form_key)
     try:
         with transaction.atomic():
-            locked = _lock(deal)
+            locked = _lock(deal, user)
             _require_actor(user, locked)
             if (existing := _logged_with_key(locked, form_key)) is not None:
                 return _already_logged(existing, locked)
@@ -577,7 +604,7 @@ def concession_retract(*, concession: Concession, user, reason: str) -> Concessi
     """Rule 5: undo a give with a new, negative entry linked to it. Once per give."""
     reason = _text(reason, "reason", required=True, label="Reason")
     with transaction.atomic():
-        deal = _lock(concession.deal_id)
+        deal = _lock(concession.deal_id, user)
         _require_actor(user, deal)
         original = Concession.objects.get(pk=concession.pk)
         if original.is_retraction:
@@ -610,7 +637,12 @@ def concession_retract(*, concession: Concession, user, reason: str) -> Concessi
 # Exceptions ------------------------------------------------------------------------------------
 
 
-def exception_request(
+def exception_request(**kwargs) -> ExceptionRequest:
+    """exception_ask, for callers that only need the request."""
+    return exception_ask(**kwargs).request
+
+
+def exception_ask(
     *,
     deal: Deal,
     user,
@@ -620,20 +652,25 @@ def exception_request(
     got_in_return: str = "",
     note: str = "",
     form_key: str | None = None,
-) -> ExceptionRequest:
-    """Ask the team's managers for a concession that would cross the floor."""
+) -> AskResult:
+    """Ask the team's managers for a concession that would cross the floor (a team's only
+    manager asks staff). A resubmitted form sends nothing and says what became of the first."""
     kind, amount, description, got_in_return = _validated_give(
         deal, kind, amount, description, got_in_return
     )
     note = _text(note, "note", required=False)
     form_key = _form_key(form_key)
     with transaction.atomic():
-        locked = _lock(deal)
+        locked = _lock(deal, user)
         _require_actor(user, locked)
         if form_key is not None:
-            existing = ExceptionRequest.objects.filter(deal=locked, form_key=form_key).first()
+            existing = (
+                ExceptionRequest.objects.select_related("decided_by")
+                .filter(deal=locked, form_key=form_key)
+                .first()
+            )
             if existing is not None:
-                return existing
+                return AskResult(request=existing, created=False)
         _require_open(locked)
         current = locked.assessment()
         if amount <= current.remaining:
@@ -666,14 +703,39 @@ def exception_request(
         )
         _save(locked)
         alerts.exception_requested(request=request, event=event)
-    return request
+    return AskResult(request=request, created=True)
+
+
+def resubmission_message(result: AskResult) -> str:
+    """What the person who sent an exception request is told: that it was sent, or, for a
+    resubmitted form, what happened to the first submission and when."""
+    request = result.request
+    if result.created:
+        return "Sent to your manager for approval."
+    who = request.decided_by.get_username() if request.decided_by else "someone"
+    if request.status == ExceptionRequest.Status.APPROVED:
+        return f"Already approved by {who} on {_when(request.decided_at)}."
+    if request.status == ExceptionRequest.Status.REJECTED:
+        comment = f": {request.comment}" if request.comment else "."
+        return f"Already rejected by {who} on {_when(request.decided_at)}{comment}"
+    return f"Already sent on {_when(request.created_at)}; still waiting for a decision."
+
+
+def _when(moment: datetime | None) -> str:
+    if moment is None:
+        return "an unknown date"
+    return date_format(timezone.localtime(moment), "j F Y, H:i")
 
 
 def _lock_pending(request: ExceptionRequest, user) -> tuple[Deal, ExceptionRequest]:
     # Deal first, then the request: the same order as every other writer, so no deadlock.
-    deal = _lock(request.deal_id)
+    deal = _lock(request.deal_id, user)
     _require_manager(user, deal)
     locked = ExceptionRequest.objects.select_for_update().get(pk=request.pk)
+    if locked.requested_by_id == user.pk:
+        raise OwnRequest(
+            "You cannot decide your own request: another manager of the team, or staff, will."
+        )
     if locked.status != ExceptionRequest.Status.PENDING:
         who = locked.decided_by.get_username() if locked.decided_by else "someone"
         raise AlreadyDecided(
@@ -780,12 +842,12 @@ def floor_change(*, deal: Deal, user, new_floor, reason: str = "") -> FloorChang
     with a reason. Every change is kept."""
     new_floor = _money(new_floor, "new_floor", allow_zero=True, currency=deal.currency)
     with transaction.atomic():
-        locked = _lock(deal)
+        locked = _lock(deal, user)
         _require_actor(user, locked)
         _require_open(locked)
         locked_by_concessions = Concession.objects.filter(deal=locked).exists()
         if locked_by_concessions:
-            if not is_manager_of(user, locked.team_id):
+            if not is_manager_of(user, locked.team_id, locked):
                 raise FloorLocked(
                     "The floor is locked once a concession is logged; ask a manager to change it."
                 )
@@ -831,7 +893,7 @@ def _close(deal: Deal, status: str) -> None:
 
 def deal_win(*, deal: Deal, user, final_price=None) -> Deal:
     with transaction.atomic():
-        locked = _lock(deal)
+        locked = _lock(deal, user)
         _require_actor(user, locked)
         _require_open(locked)
         if final_price is None or final_price == "":
@@ -877,7 +939,7 @@ def deal_lose(*, deal: Deal, user, reason: str, note: str = "") -> Deal:
         raise InvalidValue("Choose a reason.", field="reason")
     note = _text(note, "note", required=False)
     with transaction.atomic():
-        locked = _lock(deal)
+        locked = _lock(deal, user)
         _require_actor(user, locked)
         _require_open(locked)
         locked.lost_reason = reason
@@ -900,7 +962,7 @@ def deal_walk_away(*, deal: Deal, user, reason: str) -> Deal:
     measured against."""
     reason = _text(reason, "reason", required=True, label="Reason")
     with transaction.atomic():
-        locked = _lock(deal)
+        locked = _lock(deal, user)
         _require_actor(user, locked)
         _require_open(locked)
         locked.walked_away_net = locked.net
@@ -920,7 +982,7 @@ def deal_walk_away(*, deal: Deal, user, reason: str) -> Deal:
 
 def deal_come_back(*, deal: Deal, user) -> Deal:
     with transaction.atomic():
-        locked = _lock(deal)
+        locked = _lock(deal, user)
         _require_actor(user, locked)
         if locked.status != Deal.Status.WALKED_AWAY:
             raise DealClosed("Only a deal you walked away from can come back.")

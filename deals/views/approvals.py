@@ -68,6 +68,8 @@ def _pending(user):
         ExceptionRequest.objects.filter(
             status=ExceptionRequest.Status.PENDING, deal__in=Deal.objects.managed_by(user)
         )
+        # Rule 11: one's own requests wait for someone else.
+        .exclude(requested_by=user)
         .select_related("deal", "requested_by")
         .order_by("created_at", "pk")
     )
@@ -147,6 +149,9 @@ def exception_approve(request, pk: int):
         )
     except services.NotAllowed:
         raise Http404 from None
+    except services.OwnRequest as own:
+        card.notice = own.message
+        return _show_card(request, card, status=409)
     except services.DealChanged as changed:
         card.notice = changed.message
         card.seen_conceded, card.seen_floor = changed.conceded, changed.floor
@@ -178,6 +183,9 @@ def exception_reject(request, pk: int):
         )
     except services.NotAllowed:
         raise Http404 from None
+    except services.OwnRequest as own:
+        card.notice = own.message
+        return _show_card(request, card, status=409)
     except services.AlreadyDecided as decided:
         return _decided(request, card, decided.message, status=409)
     except services.InvalidValue as invalid:

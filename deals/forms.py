@@ -11,7 +11,7 @@ from django.contrib.auth.forms import AuthenticationForm
 
 from .erosion import Level
 from .models import ConcessionKind, DealStatus, LostReason
-from .money import MoneyError, currency_codes, parse_money
+from .money import TOO_LARGE, MoneyError, currency_codes, parse_money
 from .services import TEXT_LIMIT, TITLE_LIMIT, DomainError
 
 COMMON_CURRENCIES = ["USD", "EUR", "GBP", "CAD", "AUD", "CHF", "JPY", "SEK", "NOK", "DKK"]
@@ -34,7 +34,7 @@ class MoneyField(forms.CharField):
         if value in self.empty_values:
             return None
         if len(value) > 40:
-            raise forms.ValidationError("That amount is too large.")
+            raise forms.ValidationError(TOO_LARGE)
         try:
             return parse_money(value, allow_zero=self.allow_zero)
         except MoneyError as e:

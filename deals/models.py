@@ -336,6 +336,12 @@ class Deal(models.Model):
                 condition=~Q(status="won") | Q(final_price__isnull=False),
                 name="deal_won_has_final_price",
             ),
+            # Rule 5: a retraction undoes exactly one give, so the total is never negative.
+            models.CheckConstraint(condition=Q(conceded__gte=0), name="deal_conceded_not_negative"),
+            # Rule 10: no approval takes the net (opening price - conceded) to zero or below.
+            models.CheckConstraint(
+                condition=Q(conceded__lt=models.F("opening_price")), name="deal_net_positive"
+            ),
         ]
         indexes = [
             models.Index(fields=["owner", "level"], name="deal_owner_level"),

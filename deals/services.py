@@ -37,6 +37,8 @@ from .money import MoneyError, format_money, is_currency, parse_money
 
 TEXT_LIMIT = 2000
 TITLE_LIMIT = 200
+# Rule 10: whatever is approved, something is still paid for the deal.
+NET_NOT_POSITIVE = "This would take the net price to zero or below; a deal must keep a price."
 
 # Errors ----------------------------------------------------------------------------------------
 
@@ -279,6 +281,15 @@ def _refigure(
     and the peak level with it, in one save: the only place a deal's level is written."""
     before = deal.assessment()
     if conceded is not None:
+        # Rules 5 and 10, which the database holds too (deal_conceded_not_negative,
+        # deal_net_positive): checked here so that a ledger that does not add up is a refusal
+        # with a reason, not a server error.
+        if conceded < 0:
+            raise InvalidValue(
+                "The deal's ledger does not add up; ask an administrator to run check_ledger."
+            )
+        if deal.opening_price - conceded <= 0:
+            raise InvalidValue(NET_NOT_POSITIVE, field="amount")
         deal.conceded = conceded
     if floor is not None:
         deal.floor = floor
@@ -517,6 +528,9 @@ def concession_log(
                 return _already_logged(existing, locked)
             _require_open(locked)
             current = locked.assessment()
+            if amount <= current.remaining and amount >= locked.net:
+                # Only a floor of zero leaves room down to a net of nothing.
+                raise InvalidValue(NET_NOT_POSITIVE, field="amount")
             if amount > current.remaining:
                 raise BelowFloor(
                     shortfall=amount - current.remaining,
@@ -678,6 +692,12 @@ def exception_ask(
                 "This concession fits above your floor; log it instead of asking for approval.",
                 field="amount",
             )
+        if amount >= locked.net:
+            raise InvalidValue(
+                "This exception would take the net price to zero or below "
+                f"(the net is {_m(locked, locked.net)}); no approval can allow that.",
+                field="amount",
+            )
         request = ExceptionRequest.objects.create(
             deal=locked,
             requested_by=user,
@@ -769,6 +789,11 @@ def exception_approve(
                 _what_changed(deal, request, expected_conceded, expected_floor),
                 conceded=deal.conceded,
                 floor=deal.floor,
+            )
+        if request.amount >= deal.net:
+            raise InvalidValue(
+                "Approving this would take the net price to zero or below "
+                f"(the net is {_m(deal, deal.net)}); it can only be rejected."
             )
         event = _record_decision(deal, request, user, ExceptionRequest.Status.APPROVED, comment)
         result = _write_concession(
@@ -898,6 +923,12 @@ def deal_win(*, deal: Deal, user, final_price=None) -> Deal:
         _require_open(locked)
         if final_price is None or final_price == "":
             final = locked.net
+            if final <= 0:
+                # Only data from before rule 10 can get here; check_ledger lists such deals.
+                raise InvalidValue(
+                    f"The net price is {_m(locked, final)}; enter a final price above zero.",
+                    field="final_price",
+                )
         else:
             final = _money(final_price, "final_price", currency=locked.currency)
         # The net only sits below the floor through approved exceptions, and by exactly what was

@@ -12,10 +12,12 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q
 
 from . import services
+from .forms import AdminLoginForm
 from .models import (
     Concession,
     Deal,
     DealEvent,
+    EmailFailure,
     ExceptionRequest,
     FloorChange,
     Membership,
@@ -23,6 +25,9 @@ from .models import (
     Team,
 )
 from .money import format_money
+
+# Every login form bounds what it is given (issue 11): the admin's as well as the app's.
+admin.site.login_form = AdminLoginForm
 
 
 class StaffMayViewMixin:
@@ -196,3 +201,12 @@ class NotificationAdmin(ReadOnlyAdmin):
     list_filter = [("read_at", admin.EmptyFieldListFilter)]
     search_fields = ["message", "user__username", "deal__title"]
     list_select_related = ["user", "deal"]
+
+
+@admin.register(EmailFailure)
+class EmailFailureAdmin(ReadOnlyAdmin):
+    """Alert emails that could not be sent: the notification in the app stands."""
+
+    list_display = ["created_at", "deal", "recipients", "subject", "error"]
+    search_fields = ["deal__title", "recipients", "subject", "error"]
+    list_select_related = ["deal"]

@@ -11,6 +11,7 @@ from collections.abc import Collection
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from functools import cache
+from unicodedata import category
 
 from django.conf import settings
 from django.db import connection, models
@@ -22,6 +23,14 @@ from .erosion import Assessment, Level, assess
 MONEY = {"max_digits": 14, "decimal_places": 2}
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
+
+
+def one_line(text: str) -> str:
+    """Text shown on one line (a title, a customer, an email subject) as one line: every control
+    character, line break and line or paragraph separator becomes a space, and each run of
+    spaces one space."""
+    folded = "".join(" " if category(c) in ("Cc", "Zl", "Zp") else c for c in text)
+    return " ".join(folded.split())
 
 
 class Role(models.TextChoices):
@@ -571,6 +580,23 @@ class DealEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.deal_id}: {self.get_kind_display()}"
+
+
+class EmailFailure(models.Model):
+    """An alert email that could not be sent (issue 11): the in-app notification stands, and
+    staff see here which deal's mail did not go out, to whom and why."""
+
+    deal = models.ForeignKey(Deal, on_delete=models.CASCADE, related_name="+")
+    subject = models.TextField()
+    recipients = models.TextField()
+    error = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Deal {self.deal_id}: {self.subject[:60]}"
 
 
 class Notification(models.Model):

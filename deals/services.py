@@ -32,6 +32,7 @@ from .models import (
     Role,
     Team,
     is_staff_user,
+    one_line,
 )
 from .money import MoneyError, format_money, is_currency, parse_money
 
@@ -162,6 +163,14 @@ def _text(value, field: str, *, required: bool, limit: int = TEXT_LIMIT, label: 
     if len(value) > limit:
         raise InvalidValue(f"Keep this under {limit} characters.", field=field)
     return value
+
+
+def _line(value, field: str, *, label: str, limit: int = TITLE_LIMIT) -> str:
+    """A text shown on one line: control characters and line breaks are folded to spaces
+    before it is stored, so no title can break an email's subject (issue 11)."""
+    if isinstance(value, str) and "\x00" not in value:  # NUL: refused by _text, as elsewhere
+        value = one_line(value)
+    return _text(value, field, required=True, limit=limit, label=label)
 
 
 def _form_key(value: str | None) -> str | None:
@@ -337,8 +346,8 @@ def deal_create(
         raise NotAllowed("You are not a member of this team.")
     if not Membership.objects.filter(user=user, team=team).exists() and not is_staff_user(user):
         raise NotAllowed("You are not a member of this team.")
-    title = _text(title, "title", required=True, limit=TITLE_LIMIT, label="Title")
-    customer = _text(customer, "customer", required=True, limit=TITLE_LIMIT, label="Customer")
+    title = _line(title, "title", label="Title")
+    customer = _line(customer, "customer", label="Customer")
     currency = (currency or "").strip().upper() if isinstance(currency, str) else ""
     if not is_currency(currency):
         raise InvalidValue("Choose a currency such as USD or EUR.", field="currency")
@@ -388,12 +397,10 @@ def deal_update(*, deal: Deal, user, title=None, customer=None, cost=...) -> Dea
             raise NotAllowed("You cannot change this deal.")
         changes: dict[str, tuple[object, object]] = {}
         if title is not None:
-            title = _text(title, "title", required=True, limit=TITLE_LIMIT, label="Title")
+            title = _line(title, "title", label="Title")
             changes["title"] = (locked.title, title)
         if customer is not None:
-            customer = _text(
-                customer, "customer", required=True, limit=TITLE_LIMIT, label="Customer"
-            )
+            customer = _line(customer, "customer", label="Customer")
             changes["customer"] = (locked.customer, customer)
         if cost is not ...:
             if cost is not None and cost != "":

@@ -91,3 +91,32 @@ def test_exception_request_still_returns_the_request_for_its_callers(deal, owner
         deal=deal, user=owner, kind="price_discount", amount="300", description="Extra off"
     )
     assert isinstance(request, ExceptionRequest)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="deals/views/deals.py is not wired to services.exception_ask/resubmission_message "
+    "yet (the deal page's refactor owns that file); remove this mark when it is",
+)
+def test_over_http_a_resubmission_after_a_rejection_says_so_not_sent(
+    client, first, deal, owner, manager
+):
+    from django.urls import reverse
+
+    services.exception_reject(exception_request=first.request, user=manager, comment="Too deep")
+    client.force_login(owner)
+    response = client.post(
+        reverse("exception_request", args=[deal.pk]),
+        {
+            "kind": "price_discount",
+            "amount": "300",
+            "description": "Extra off",
+            "got_in_return": "",
+            "note": "",
+            "form_key": "ask-1",
+        },
+        follow=True,
+    )
+    text = response.content.decode()
+    assert "Sent to your manager for approval." not in text
+    assert "Already rejected by maria on" in text

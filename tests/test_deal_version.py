@@ -100,6 +100,8 @@ def test_every_service_that_locks_a_deal_is_checked_here():
         "deal_walk_away",
         "deal_come_back",
         "exception_request",
+        # exception_request's body: the same write, returning whether it was new.
+        "exception_ask",
         "exception_approve",
         "exception_reject",
     }

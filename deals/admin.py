@@ -9,12 +9,15 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.core.exceptions import ValidationError
+from django.db.models import Q
 
 from . import services
+from .forms import AdminLoginForm
 from .models import (
     Concession,
     Deal,
     DealEvent,
+    EmailFailure,
     ExceptionRequest,
     FloorChange,
     Membership,
@@ -22,6 +25,9 @@ from .models import (
     Team,
 )
 from .money import format_money
+
+# Every login form bounds what it is given (issue 11): the admin's as well as the app's.
+admin.site.login_form = AdminLoginForm
 
 
 class StaffMayViewMixin:
@@ -82,7 +88,6 @@ class DealAdmin(StaffMayViewMixin, admin.ModelAdmin):
     # and the history in step; editing them here would leave a deal its events contradict.
     readonly_fields = [
         "team",
-        "owner",
         "currency",
         "opening_price",
         "floor",
@@ -101,18 +106,34 @@ class DealAdmin(StaffMayViewMixin, admin.ModelAdmin):
         "created_at",
         "updated_at",
     ]
-    fields = ["title", "customer", "cost", *readonly_fields]
+    # The owner is a choice of the team's active members: a change goes to deal_reassign.
+    fields = ["title", "customer", "cost", "owner", *readonly_fields]
 
     @admin.display(description="net")
     def net_display(self, obj: Deal) -> str:
         return format_money(obj.net, obj.currency)
 
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        if obj is not None and "owner" in form.base_fields:
+            # Rule 11: a deal goes only to an active member of its team. The current owner
+            # stays a choice (they may have left the team), so that saving a rename is not
+            # refused for a choice nobody made.
+            candidates = services.reassign_candidates(obj).values("pk")
+            owner = form.base_fields["owner"]
+            owner.queryset = owner.queryset.filter(Q(pk__in=candidates) | Q(pk=obj.owner_id))
+            owner.help_text = "Reassigning the deal writes an event; only active team members."
+        return form
+
     def save_model(self, request, obj, form, change):
         # The form's copy of the row was read without a lock: saving it whole would put back a
         # running total that a concession logged meanwhile has moved (rule 9). Only what was
-        # changed goes to the service, which locks the deal, re-reads it and writes the event.
+        # changed goes to the services, which lock the deal, re-read it and write the event.
         changed = {name: form.cleaned_data[name] for name in form.changed_data}
+        new_owner = changed.pop("owner", None)
         try:
+            if new_owner is not None:
+                services.deal_reassign(deal=obj, user=request.user, new_owner=new_owner)
             services.deal_update(deal=obj, user=request.user, **changed)
         except services.DomainError as e:
             # Raised after validation passed: ModelAdmin has no way back to the form from here.
@@ -180,3 +201,12 @@ class NotificationAdmin(ReadOnlyAdmin):
     list_filter = [("read_at", admin.EmptyFieldListFilter)]
     search_fields = ["message", "user__username", "deal__title"]
     list_select_related = ["user", "deal"]
+
+
+@admin.register(EmailFailure)
+class EmailFailureAdmin(ReadOnlyAdmin):
+    """Alert emails that could not be sent: the notification in the app stands."""
+
+    list_display = ["created_at", "deal", "recipients", "subject", "error"]
+    search_fields = ["deal__title", "recipients", "subject", "error"]
+    list_select_related = ["deal"]

@@ -9,8 +9,7 @@ def navigation(request):
         return {}
 
     def pending_approvals():
-        requests = ExceptionRequest.objects.managed_by(access)
-        return requests.filter(status=ExceptionRequest.Status.PENDING).count()
+        return ExceptionRequest.objects.awaiting(access).count()
 
     def unread():
         return Notification.objects.filter(user_id=access.user_id, read_at__isnull=True).count()

@@ -7,12 +7,13 @@ import uuid
 
 from django import forms
 from django.conf import settings
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.forms import AuthenticationForm
 from django.forms.renderers import TemplatesSetting
 
 from .erosion import Level
-from .models import ConcessionKind, DealStatus, LostReason
-from .money import MoneyError, currency_codes, parse_money
+from .models import ConcessionKind, DealStatus, LostReason, one_line
+from .money import TOO_LARGE, MoneyError, currency_codes, parse_money
 from .services import TEXT_LIMIT, TITLE_LIMIT, DomainError
 
 COMMON_CURRENCIES = ["USD", "EUR", "GBP", "CAD", "AUD", "CHF", "JPY", "SEK", "NOK", "DKK"]
@@ -50,7 +51,7 @@ class MoneyField(forms.CharField):
         if value in self.empty_values:
             return None
         if len(value) > 40:
-            raise forms.ValidationError("That amount is too large.")
+            raise forms.ValidationError(TOO_LARGE)
         try:
             return parse_money(value, allow_zero=self.allow_zero)
         except MoneyError as e:
@@ -67,6 +68,21 @@ class TextField(forms.CharField):
         super().validate(value)
         if "\x00" in (value or ""):
             raise forms.ValidationError("This text contains a character that cannot be stored.")
+
+
+class LineField(TextField):
+    """Text shown on one line (a title, a customer): line breaks and control characters are
+    folded to spaces, so what is stored is what a list row or an email subject can show."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("limit", TITLE_LIMIT)
+        super().__init__(**kwargs)
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        if "\x00" in value:
+            return value  # refused by validate(), with its own message
+        return one_line(value)
 
 
 class DomainForm(forms.Form):
@@ -119,8 +135,8 @@ def _currency_choices():
 
 
 class DealForm(DomainForm):
-    title = TextField(label="Title", limit=TITLE_LIMIT)
-    customer = TextField(label="Customer", limit=TITLE_LIMIT)
+    title = LineField(label="Title")
+    customer = LineField(label="Customer")
     team = shown(forms.ChoiceField(label="Team", required=False), hide_optional=True)
     currency = forms.ChoiceField(label="Currency", choices=())
     opening_price = MoneyField(label="Opening price")
@@ -292,13 +308,53 @@ class DealFilterForm(forms.Form):
     )
 
 
-class LoginForm(AuthenticationForm):
-    """Django's login form leaves the username's length to the browser. A longer one would reach
-    django-axes, whose log of attempts cannot store it (a 500 on PostgreSQL); no account has
-    such a name, so it is a wrong login like any other."""
+class BoundedLogin:
+    """Django's login forms leave the username's length to the browser. A longer one would reach
+    django-axes, whose log of attempts cannot store more than 255 characters (a 500 on
+    PostgreSQL); no account has a name longer than the user model allows (150), so it is a
+    wrong login like any other, and it never reaches authenticate() or axes. The password is
+    bounded too, so that nobody can make the server hash megabytes."""
+
+    PASSWORD_LIMIT = 4096
 
     def clean(self):
         username = self.cleaned_data.get("username") or ""
-        if len(username) > self.fields["username"].max_length:
+        password = self.cleaned_data.get("password") or ""
+        if (
+            len(username) > self.fields["username"].max_length
+            or len(password) > self.PASSWORD_LIMIT
+        ):
             raise self.get_invalid_login_error()
         return super().clean()
+
+
+class LoginForm(BoundedLogin, AuthenticationForm):
+    """The app's login page (/accounts/login/)."""
+
+
+class AdminLoginForm(BoundedLogin, AdminAuthenticationForm):
+    """The admin's login page (/admin/login/), bounded the same way."""
+
+
+class ReassignForm(DomainForm):
+    """Rule 11: a manager hands a deal to another active member of its team."""
+
+    id_prefix = "id_reassign"
+    new_owner = forms.ChoiceField(label="New owner", choices=())
+
+    def __init__(self, *args, candidates=(), current_owner_id=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["new_owner"].choices = [("", "Choose…")] + [
+            (str(u.pk), _person(u)) for u in candidates if u.pk != current_owner_id
+        ]
+        self.fields["new_owner"].error_messages.update(
+            {
+                "required": "Choose the new owner.",
+                "invalid_choice": "Choose an active member of this deal's team.",
+            }
+        )
+
+
+def _person(user) -> str:
+    name = user.get_full_name()
+    return f"{name} ({user.get_username()})" if name else user.get_username()

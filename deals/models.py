@@ -8,6 +8,7 @@ in services.py; nothing here has side effects in save().
 from __future__ import annotations
 
 from decimal import Decimal
+from unicodedata import category
 
 from django.conf import settings
 from django.db import models
@@ -18,6 +19,14 @@ from django.db.models.lookups import Exact, GreaterThan, GreaterThanOrEqual
 from .erosion import Assessment, Level, PlannedStep, PlanProgress, Thresholds, assess
 
 MONEY = {"max_digits": 14, "decimal_places": 2}
+
+
+def one_line(text: str) -> str:
+    """Text shown on one line (a title, a customer, an email subject) as one line: every control
+    character, line break and line or paragraph separator becomes a space, and each run of
+    spaces one space."""
+    folded = "".join(" " if category(c) in ("Cc", "Zl", "Zp") else c for c in text)
+    return " ".join(folded.split())
 
 
 class Role(models.TextChoices):
@@ -237,6 +246,12 @@ class Deal(models.Model):
                 | (Q(target_price__gt=F("floor")) & Q(target_price__lte=F("opening_price"))),
                 name="deal_target_between_floor_and_opening",
             ),
+            # Rule 5: a retraction undoes exactly one give, so the total is never negative.
+            models.CheckConstraint(condition=Q(conceded__gte=0), name="deal_conceded_not_negative"),
+            # Rule 10: no approval takes the net (opening price - conceded) to zero or below.
+            models.CheckConstraint(
+                condition=Q(conceded__lt=models.F("opening_price")), name="deal_net_positive"
+            ),
         ]
         indexes = [
             models.Index(fields=["owner", "level"], name="deal_owner_level"),
@@ -409,6 +424,15 @@ class ExceptionRequestQuerySet(models.QuerySet):
             return self.all()
         return self.filter(deal__team_id__in=sorted(access.managed))
 
+    def awaiting(self, access) -> ExceptionRequestQuerySet:
+        """Pending requests `access` may decide: on the teams they manage, and never their own
+        (rule 11: a team's only manager's request waits for staff)."""
+        return (
+            self.managed_by(access)
+            .filter(status=ExceptionStatus.PENDING)
+            .exclude(requested_by_id=access.user_id)
+        )
+
 
 class ExceptionRequest(models.Model):
     Status = ExceptionStatus
@@ -506,6 +530,7 @@ class EventKind(models.TextChoices):
     LOST = "lost", "Lost"
     WALKED_AWAY = "walked_away", "Walked away"
     CAME_BACK = "came_back", "Customer came back"
+    REASSIGNED = "reassigned", "Reassigned"
 
 
 class DealEvent(models.Model):
@@ -533,6 +558,39 @@ class DealEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.deal_id}: {self.get_kind_display()}"
+
+
+class EmailFailure(models.Model):
+    """An alert email that could not be sent (issue 11): the in-app notification stands, and
+    staff see here which deal's mail did not go out, to whom and why."""
+
+    deal = models.ForeignKey(Deal, on_delete=models.CASCADE, related_name="+")
+    subject = models.TextField()
+    recipients = models.TextField()
+    error = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Deal {self.deal_id}: {self.subject[:60]}"
+
+
+class Profile(models.Model):
+    """What a person chooses for themselves: how money is read and shown to them (locale) and
+    the time zone their times are shown in. One per person, made when first needed."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile"
+    )
+    # A Babel locale identifier such as en_US or de_DE; empty: the WALKAWAY_LOCALE setting.
+    locale = models.CharField(max_length=16, blank=True, db_default="")
+    # An IANA time zone such as Europe/Berlin; empty: the TIME_ZONE setting.
+    time_zone = models.CharField(max_length=64, blank=True, db_default="")
+
+    def __str__(self) -> str:
+        return f"Profile of {self.user}"
 
 
 class Notification(models.Model):

@@ -14,6 +14,7 @@ from django.conf import settings
 CENT = Decimal("0.01")
 # DecimalField(max_digits=14, decimal_places=2): twelve digits before the point.
 MAX_MONEY = Decimal("999999999999.99")
+TOO_LARGE = "That amount is too large. The most an amount can be is 999,999,999,999.99."
 _PLAIN = re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)")
 _GROUPED = re.compile(r"[+-]?[0-9]{1,3}(,[0-9]{3})+(\.[0-9]*)?")
 
@@ -53,7 +54,7 @@ def parse_money(
         raise MoneyError("Enter an amount such as 1250.00.")
     # copy_abs, unlike abs(), ignores the context: "1e999999999" must be "too large", not a crash.
     if amount.copy_abs() > MAX_MONEY:
-        raise MoneyError("That amount is too large.")
+        raise MoneyError(TOO_LARGE)
     if amount.quantize(CENT) != amount:
         raise MoneyError("Use at most two decimal places.")
     if amount < 0 and not allow_negative:

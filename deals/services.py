@@ -13,8 +13,11 @@ from datetime import datetime
 from decimal import Decimal
 
 from babel.numbers import get_currency_precision
+from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
+from django.utils.formats import date_format
 
 from . import alerts, erosion
 from .erosion import LEVEL_RANK, Assessment, Level
@@ -30,11 +33,14 @@ from .models import (
     Role,
     Team,
     is_staff_user,
+    one_line,
 )
 from .money import MoneyError, format_money, is_currency, parse_money
 
 TEXT_LIMIT = 2000
 TITLE_LIMIT = 200
+# Rule 10: whatever is approved, something is still paid for the deal.
+NET_NOT_POSITIVE = "This would take the net price to zero or below; a deal must keep a price."
 
 # Errors ----------------------------------------------------------------------------------------
 
@@ -84,6 +90,10 @@ class AlreadyDecided(DomainError):
     pass
 
 
+class OwnRequest(DomainError):
+    """Rule 11: nobody decides their own request."""
+
+
 class DealChanged(DomainError):
     """The deal moved on since an exception was asked for; the manager must look again."""
 
@@ -108,6 +118,15 @@ class LogResult:
     deal: Deal
     events: tuple[DealEvent, ...] = ()
     previously_updated_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class AskResult:
+    """What became of an exception request: a new one (`created`), or the one that a form with
+    the same one-time key already sent, in whatever state it is now (resubmission_message)."""
+
+    request: ExceptionRequest
+    created: bool
 
 
 # Helpers ---------------------------------------------------------------------------------------
@@ -147,6 +166,14 @@ def _text(value, field: str, *, required: bool, limit: int = TEXT_LIMIT, label: 
     return value
 
 
+def _line(value, field: str, *, label: str, limit: int = TITLE_LIMIT) -> str:
+    """A text shown on one line: control characters and line breaks are folded to spaces
+    before it is stored, so no title can break an email's subject (issue 11)."""
+    if isinstance(value, str) and "\x00" not in value:  # NUL: refused by _text, as elsewhere
+        value = one_line(value)
+    return _text(value, field, required=True, limit=limit, label=label)
+
+
 def _form_key(value: str | None) -> str | None:
     if value is None or value == "":
         return None
@@ -155,24 +182,49 @@ def _form_key(value: str | None) -> str | None:
     return value
 
 
-def is_manager_of(user, team_id: int) -> bool:
+def _role_in(user, team_id: int, deal: Deal | None = None) -> str | None:
+    """`user`'s role in the team now (None: not a member), read fresh, never from a page:
+    from the deal's own locked read when _lock read it for this user."""
+    if deal is not None and getattr(deal, "actor_role_of", None) == user.pk:
+        return deal.actor_role
+    return (
+        Membership.objects.filter(user=user, team_id=team_id).values_list("role", flat=True).first()
+    )
+
+
+def is_manager_of(user, team_id: int, deal: Deal | None = None) -> bool:
     if not user.is_authenticated or not user.is_active:
         return False
     if is_staff_user(user):
         return True
-    return Membership.objects.filter(user=user, team_id=team_id, role=Role.MANAGER).exists()
+    return _role_in(user, team_id, deal) == Role.MANAGER
 
 
 def can_act_on(user, deal: Deal) -> bool:
-    """Owners act on their deals; managers of the deal's team on every deal of it."""
+    """Owners act on their deals while they belong to the deal's team (rule 11: removed from
+    it, they lose its deals at once, their own too); managers of the team on every deal of it."""
     if not user.is_authenticated or not user.is_active:
         return False
-    return deal.owner_id == user.pk or is_manager_of(user, deal.team_id)
+    if is_staff_user(user):
+        return True
+    role = _role_in(user, deal.team_id, deal)
+    if role is None:
+        return False
+    return deal.owner_id == user.pk or role == Role.MANAGER
 
 
-def _lock(deal: Deal | int) -> Deal:
+def _lock(deal: Deal | int, user=None) -> Deal:
+    """Lock and re-read the deal. With `user`, the same statement reads their role in the
+    deal's team, which every check of their rights on it needs (rule 11), at no extra query."""
     pk = deal.pk if isinstance(deal, Deal) else deal
-    return Deal.objects.select_for_update().get(pk=pk)
+    deals = Deal.objects.select_for_update()
+    if user is not None and user.is_authenticated:
+        role = Membership.objects.filter(user=user.pk, team_id=OuterRef("team_id"))
+        deals = deals.annotate(actor_role=Subquery(role.values("role")[:1]))
+    locked = deals.get(pk=pk)
+    if user is not None and user.is_authenticated:
+        locked.actor_role_of = user.pk
+    return locked
 
 
 def _require_actor(user, deal: Deal) -> None:
@@ -181,7 +233,7 @@ def _require_actor(user, deal: Deal) -> None:
 
 
 def _require_manager(user, deal: Deal) -> None:
-    if not is_manager_of(user, deal.team_id):
+    if not is_manager_of(user, deal.team_id, deal):
         raise NotAllowed("Only a manager of this deal's team can do this.")
 
 
@@ -251,6 +303,15 @@ def _refigure(
     and the peak level with it, in one save: the only place a deal's level is written."""
     before = deal.assessment()
     if conceded is not None:
+        # Rules 5 and 10, which the database holds too (deal_conceded_not_negative,
+        # deal_net_positive): checked here so that a ledger that does not add up is a refusal
+        # with a reason, not a server error.
+        if conceded < 0:
+            raise InvalidValue(
+                "The deal's ledger does not add up; ask an administrator to run check_ledger."
+            )
+        if deal.opening_price - conceded <= 0:
+            raise InvalidValue(NET_NOT_POSITIVE, field="amount")
         deal.conceded = conceded
     if floor is not None:
         deal.floor = floor
@@ -301,8 +362,8 @@ def deal_create(
         raise NotAllowed("You are not a member of this team.")
     if not Membership.objects.filter(user=user, team=team).exists() and not is_staff_user(user):
         raise NotAllowed("You are not a member of this team.")
-    title = _text(title, "title", required=True, limit=TITLE_LIMIT, label="Title")
-    customer = _text(customer, "customer", required=True, limit=TITLE_LIMIT, label="Customer")
+    title = _line(title, "title", label="Title")
+    customer = _line(customer, "customer", label="Customer")
     currency = (currency or "").strip().upper() if isinstance(currency, str) else ""
     if not is_currency(currency):
         raise InvalidValue("Choose a currency such as USD or EUR.", field="currency")
@@ -351,17 +412,15 @@ def deal_update(*, deal: Deal, user, title=None, customer=None, cost=...) -> Dea
     `cost=...` leaves the cost as it is; `None` clears it.
     """
     with transaction.atomic():
-        locked = _lock(deal)
+        locked = _lock(deal, user)
         if not (is_staff_user(user) or can_act_on(user, locked)):
             raise NotAllowed("You cannot change this deal.")
         changes: dict[str, tuple[object, object]] = {}
         if title is not None:
-            title = _text(title, "title", required=True, limit=TITLE_LIMIT, label="Title")
+            title = _line(title, "title", label="Title")
             changes["title"] = (locked.title, title)
         if customer is not None:
-            customer = _text(
-                customer, "customer", required=True, limit=TITLE_LIMIT, label="Customer"
-            )
+            customer = _line(customer, "customer", label="Customer")
             changes["customer"] = (locked.customer, customer)
         if cost is not ...:
             if cost is not None and cost != "":
@@ -391,6 +450,60 @@ def deal_update(*, deal: Deal, user, title=None, customer=None, cost=...) -> Dea
             },
         )
     return locked
+
+
+def deal_reassign(*, deal: Deal, user, new_owner) -> Deal:
+    """Rule 11: a manager of the deal's team (or staff) hands the deal to another member.
+
+    `new_owner` is a user or a user's id; they must be an active member of the deal's team.
+    """
+    with transaction.atomic():
+        locked = _lock(deal, user)
+        _require_manager(user, locked)
+        new_owner = _member_of_team(new_owner, locked.team_id)
+        if new_owner.pk == locked.owner_id:
+            raise InvalidValue(
+                f"{new_owner.get_username()} owns this deal already.", field="new_owner"
+            )
+        old_owner = locked.owner
+        locked.owner = new_owner
+        _save(locked, "owner")
+        _event(
+            locked,
+            DealEvent.Kind.REASSIGNED,
+            user,
+            f"Reassigned from {old_owner.get_username()} to {new_owner.get_username()}.",
+            data={
+                "old_owner": old_owner.pk,
+                "old_owner_username": old_owner.get_username(),
+                "new_owner": new_owner.pk,
+                "new_owner_username": new_owner.get_username(),
+            },
+        )
+    return locked
+
+
+def reassign_candidates(deal: Deal):
+    """Who may own the deal: the active members of its team, by username."""
+    return (
+        get_user_model()
+        .objects.filter(memberships__team_id=deal.team_id, is_active=True)
+        .order_by("username")
+        .distinct()
+    )
+
+
+def _member_of_team(candidate, team_id: int):
+    pk = getattr(candidate, "pk", candidate)
+    try:
+        pk = int(pk)
+    except (TypeError, ValueError):
+        raise InvalidValue("Choose a member of this deal's team.", field="new_owner") from None
+    found = get_user_model().objects.filter(pk=pk, is_active=True, memberships__team_id=team_id)
+    new_owner = found.first()
+    if new_owner is None:
+        raise InvalidValue("Choose an active member of this deal's team.", field="new_owner")
+    return new_owner
 
 
 def _shown(deal: Deal, value) -> str:
@@ -438,12 +551,15 @@ def concession_log(
     form_key = _form_key(form_key)
     try:
         with transaction.atomic():
-            locked = _lock(deal)
+            locked = _lock(deal, user)
             _require_actor(user, locked)
             if (existing := _logged_with_key(locked, form_key)) is not None:
                 return _already_logged(existing, locked)
             _require_open(locked)
             step = _followable_step(locked, plan_step)
+            if _fits(locked, amount) and amount >= locked.net:
+                # Only a floor of zero leaves room down to a net of nothing.
+                raise InvalidValue(NET_NOT_POSITIVE, field="amount")
             if not _fits(locked, amount):
                 raise BelowFloor(
                     shortfall=_shortfall(locked, amount),
@@ -534,7 +650,7 @@ def concession_retract(*, concession: Concession, user, reason: str) -> Concessi
     """Rule 5: undo a give with a new, negative entry linked to it. Once per give."""
     reason = _text(reason, "reason", required=True, label="Reason")
     with transaction.atomic():
-        deal = _lock(concession.deal_id)
+        deal = _lock(concession.deal_id, user)
         _require_actor(user, deal)
         original = Concession.objects.get(pk=concession.pk)
         if original.is_retraction:
@@ -567,7 +683,12 @@ def concession_retract(*, concession: Concession, user, reason: str) -> Concessi
 # Exceptions ------------------------------------------------------------------------------------
 
 
-def exception_request(
+def exception_request(**kwargs) -> ExceptionRequest:
+    """exception_ask, for callers that only need the request."""
+    return exception_ask(**kwargs).request
+
+
+def exception_ask(
     *,
     deal: Deal,
     user,
@@ -577,24 +698,35 @@ def exception_request(
     got_in_return: str = "",
     note: str = "",
     form_key: str | None = None,
-) -> ExceptionRequest:
-    """Ask the team's managers for a concession that would cross the floor."""
+) -> AskResult:
+    """Ask the team's managers for a concession that would cross the floor (a team's only
+    manager asks staff). A resubmitted form sends nothing and says what became of the first."""
     kind, amount, description, got_in_return = _validated_give(
         deal, kind, amount, description, got_in_return
     )
     note = _text(note, "note", required=False)
     form_key = _form_key(form_key)
     with transaction.atomic():
-        locked = _lock(deal)
+        locked = _lock(deal, user)
         _require_actor(user, locked)
         if form_key is not None:
-            existing = ExceptionRequest.objects.filter(deal=locked, form_key=form_key).first()
+            existing = (
+                ExceptionRequest.objects.select_related("decided_by")
+                .filter(deal=locked, form_key=form_key)
+                .first()
+            )
             if existing is not None:
-                return existing
+                return AskResult(request=existing, created=False)
         _require_open(locked)
         if _fits(locked, amount):
             raise InvalidValue(
                 "This concession fits above your floor; log it instead of asking for approval.",
+                field="amount",
+            )
+        if amount >= locked.net:
+            raise InvalidValue(
+                "This exception would take the net price to zero or below "
+                f"(the net is {_m(locked, locked.net)}); no approval can allow that.",
                 field="amount",
             )
         request = ExceptionRequest.objects.create(
@@ -623,14 +755,39 @@ def exception_request(
         )
         _save(locked)
         alerts.exception_requested(request=request, event=event)
-    return request
+    return AskResult(request=request, created=True)
+
+
+def resubmission_message(result: AskResult) -> str:
+    """What the person who sent an exception request is told: that it was sent, or, for a
+    resubmitted form, what happened to the first submission and when."""
+    request = result.request
+    if result.created:
+        return "Sent to your manager for approval."
+    who = request.decided_by.get_username() if request.decided_by else "someone"
+    if request.status == ExceptionRequest.Status.APPROVED:
+        return f"Already approved by {who} on {_when(request.decided_at)}."
+    if request.status == ExceptionRequest.Status.REJECTED:
+        comment = f": {request.comment}" if request.comment else "."
+        return f"Already rejected by {who} on {_when(request.decided_at)}{comment}"
+    return f"Already sent on {_when(request.created_at)}; still waiting for a decision."
+
+
+def _when(moment: datetime | None) -> str:
+    if moment is None:
+        return "an unknown date"
+    return date_format(timezone.localtime(moment), "j F Y, H:i")
 
 
 def _lock_pending(request: ExceptionRequest, user) -> tuple[Deal, ExceptionRequest]:
     # Deal first, then the request: the same order as every other writer, so no deadlock.
-    deal = _lock(request.deal_id)
+    deal = _lock(request.deal_id, user)
     _require_manager(user, deal)
     locked = ExceptionRequest.objects.select_for_update().get(pk=request.pk)
+    if locked.requested_by_id == user.pk:
+        raise OwnRequest(
+            "You cannot decide your own request: another manager of the team, or staff, will."
+        )
     if locked.status != ExceptionRequest.Status.PENDING:
         who = locked.decided_by.get_username() if locked.decided_by else "someone"
         raise AlreadyDecided(
@@ -664,6 +821,11 @@ def exception_approve(
                 _what_changed(deal, request, expected_conceded, expected_floor),
                 conceded=deal.conceded,
                 floor=deal.floor,
+            )
+        if request.amount >= deal.net:
+            raise InvalidValue(
+                "Approving this would take the net price to zero or below "
+                f"(the net is {_m(deal, deal.net)}); it can only be rejected."
             )
         event = _record_decision(deal, request, user, ExceptionRequest.Status.APPROVED, comment)
         result = _write_concession(
@@ -736,12 +898,12 @@ def floor_change(*, deal: Deal, user, new_floor, reason: str = "") -> FloorChang
     with a reason. Every change is kept."""
     new_floor = _money(new_floor, "new_floor", allow_zero=True, currency=deal.currency)
     with transaction.atomic():
-        locked = _lock(deal)
+        locked = _lock(deal, user)
         _require_actor(user, locked)
         _require_open(locked)
         locked_by_concessions = Concession.objects.filter(deal=locked).exists()
         if locked_by_concessions:
-            if not is_manager_of(user, locked.team_id):
+            if not is_manager_of(user, locked.team_id, locked):
                 raise FloorLocked(
                     "The floor is locked once a concession is logged; ask a manager to change it."
                 )
@@ -787,11 +949,17 @@ def _close(deal: Deal, status: str) -> None:
 
 def deal_win(*, deal: Deal, user, final_price=None) -> Deal:
     with transaction.atomic():
-        locked = _lock(deal)
+        locked = _lock(deal, user)
         _require_actor(user, locked)
         _require_open(locked)
         if final_price is None or final_price == "":
             final = locked.net
+            if final <= 0:
+                # Only data from before rule 10 can get here; check_ledger lists such deals.
+                raise InvalidValue(
+                    f"The net price is {_m(locked, final)}; enter a final price above zero.",
+                    field="final_price",
+                )
         else:
             final = _money(final_price, "final_price", currency=locked.currency)
         # The net only sits below the floor through approved exceptions, and by exactly what was
@@ -833,7 +1001,7 @@ def deal_lose(*, deal: Deal, user, reason: str, note: str = "") -> Deal:
         raise InvalidValue("Choose a reason.", field="reason")
     note = _text(note, "note", required=False)
     with transaction.atomic():
-        locked = _lock(deal)
+        locked = _lock(deal, user)
         _require_actor(user, locked)
         _require_open(locked)
         locked.lost_reason = reason
@@ -856,7 +1024,7 @@ def deal_walk_away(*, deal: Deal, user, reason: str) -> Deal:
     measured against."""
     reason = _text(reason, "reason", required=True, label="Reason")
     with transaction.atomic():
-        locked = _lock(deal)
+        locked = _lock(deal, user)
         _require_actor(user, locked)
         _require_open(locked)
         locked.walked_away_net = locked.net
@@ -876,7 +1044,7 @@ def deal_walk_away(*, deal: Deal, user, reason: str) -> Deal:
 
 def deal_come_back(*, deal: Deal, user) -> Deal:
     with transaction.atomic():
-        locked = _lock(deal)
+        locked = _lock(deal, user)
         _require_actor(user, locked)
         if locked.status != Deal.Status.WALKED_AWAY:
             raise DealClosed("Only a deal you walked away from can come back.")

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import approvals, dashboard, deals, notifications
+from .views import approvals, dashboard, deals, notifications, reassign
 
 urlpatterns = [
     # The rep's desk.
@@ -21,6 +21,7 @@ urlpatterns = [
     path("deals/<int:pk>/walk-away/", deals.deal_walk_away, name="deal_walk_away"),
     path("deals/<int:pk>/came-back/", deals.deal_come_back, name="deal_come_back"),
     path("deals/<int:pk>/plan/", deals.plan_save, name="plan_save"),
+    path("deals/<int:pk>/reassign/", reassign.deal_reassign, name="deal_reassign"),
     # The manager's review.
     path("approvals/", approvals.approval_list, name="approvals"),
     path("approvals/<int:pk>/approve/", approvals.exception_approve, name="exception_approve"),

@@ -37,9 +37,10 @@ def long_deal(make_deal, n: int, **kwargs) -> Deal:
     """A deal with `n` gives logged through the service, one of them retracted, and one pending
     exception request, so the page draws every kind of row there is.
 
-    Opening 1,000,000 and floor 0 leave room for hundreds of 1.00 gives without a level change.
+    Opening 1,000,000 and floor 1 leave room for hundreds of 1.00 gives without a level change,
+    and a request that crosses the floor without taking the net to zero (rule 10).
     """
-    values = {"opening_price": Decimal("1000000.00"), "floor": Decimal("0.00")}
+    values = {"opening_price": Decimal("1000000.00"), "floor": Decimal("1.00")}
     values.update(kwargs)
     deal = make_deal(**values)
     owner = deal.owner
@@ -62,8 +63,8 @@ def long_deal(make_deal, n: int, **kwargs) -> Deal:
         deal=deal,
         user=owner,
         kind="free_product",
-        amount=deal.net + Decimal("1.00"),
-        description="Everything for free",
+        amount=deal.net - Decimal("0.50"),
+        description="Nearly everything for free",
     )
     deal.refresh_from_db()
     return deal

@@ -150,6 +150,7 @@ def test_staff_may_rename_a_deal_but_not_touch_its_money(client, superuser, hist
             "title": "ERP roll-out, phase 2",
             "customer": history.customer,
             "cost": "7000.00",
+            "owner": history.owner_id,
             "floor": "1.00",
             "conceded": "0.00",
             "level": "on_track",
@@ -171,7 +172,7 @@ def test_a_negative_cost_is_refused_with_a_message(client, superuser, deal):
     client.force_login(superuser)
     response = client.post(
         url(Deal, "change", deal.pk),
-        {"title": deal.title, "customer": deal.customer, "cost": "-5.00"},
+        {"title": deal.title, "customer": deal.customer, "cost": "-5.00", "owner": deal.owner_id},
     )
     assert response.status_code == 200
     assert response.context["adminform"].form.errors

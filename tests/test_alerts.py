@@ -255,5 +255,5 @@ def test_a_broken_mail_server_neither_loses_the_concession_nor_breaks_the_reques
     assert notified() == ["maria"]
     [record] = [r for r in caplog.records if r.name == "deals.alerts"]
     assert record.levelno == logging.ERROR
-    assert "Could not send 1 alert email(s)" in record.getMessage()
+    assert "Could not send 1 alert email(s) for deal" in record.getMessage()
     assert record.exc_info[0] is ConnectionRefusedError

@@ -378,11 +378,12 @@ def test_deciding_refuses_other_methods(client, manager, pending, url):
 def test_deciding_costs_the_same_queries_however_long_the_deals_ledger(
     client, manager, make_deal, size, django_assert_max_num_queries
 ):
-    deal = make_deal(opening_price=Decimal("100000.00"), floor=Decimal("0.00"))
+    deal = make_deal(opening_price=Decimal("100000.00"), floor=Decimal("1.00"))
     for _ in range(size):
         give(deal, "1")
     deal = fresh(deal)
-    request = ask(deal, str(deal.net + 1))
+    # Below the floor but not to a net of zero (rule 10).
+    request = ask(deal, str(deal.net - Decimal("0.50")))
     client.force_login(manager)
     # The decided card also refreshes the two navigation counts out of band.
     with django_assert_max_num_queries(21):

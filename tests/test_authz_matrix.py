@@ -123,6 +123,11 @@ EXPECTED: dict[str, Entry] = {
         # The deal is open: "came back" is refused (409) to those who may act on it.
         post=(LOGIN, 409, 404, 409, 404, 409),
     ),
+    "deal_reassign": Entry(
+        # Its owner may see the deal but not hand it on: the page is not theirs to find.
+        get=(LOGIN, 404, 404, 200, 404, 200),
+        post=(LOGIN, 404, 404, 422, 404, 422),
+    ),
     "approvals": Entry(
         get=(LOGIN, 403, 403, 200, 200, 200),
         post=(LOGIN, 405, 405, 405, 405, 405),

@@ -8,6 +8,8 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
+from deals.money import TOO_LARGE
+
 from .desk import HTMX, SIZES, STRANGERS, assert_fragment, long_deal, page, rows, words
 
 
@@ -74,9 +76,9 @@ def test_the_preview_writes_nothing(client, owner, deal, give):
         ("NaN", "Enter an amount such as 1250.00."),
         ("Infinity", "Enter an amount such as 1250.00."),
         ("1.001", "Use at most two decimal places."),
-        (str(10**15), "That amount is too large."),
+        (str(10**15), TOO_LARGE),
         ("ten", "Enter an amount such as 1250.00."),
-        ("9" * 500, "That amount is too large."),
+        ("9" * 500, TOO_LARGE),
     ],
 )
 def test_an_amount_that_is_not_money_says_why(client, owner, deal, amount, message):

@@ -41,6 +41,10 @@ def test_a_new_deal_starts_at_version_one(deal):
             lambda d, give, m: services.deal_update(deal=d, user=d.owner, title="ERP phase 2"),
             id="deal_update",
         ),
+        pytest.param(
+            lambda d, give, m: services.deal_reassign(deal=d, user=m, new_owner=m),
+            id="deal_reassign",
+        ),
         pytest.param(lambda d, give, m: services.deal_win(deal=d, user=d.owner), id="deal_win"),
         pytest.param(
             lambda d, give, m: services.deal_lose(deal=d, user=d.owner, reason="price"),
@@ -98,11 +102,14 @@ def test_every_service_that_locks_a_deal_is_checked_here():
         "concession_retract",
         "floor_change",
         "deal_update",
+        "deal_reassign",
         "deal_win",
         "deal_lose",
         "deal_walk_away",
         "deal_come_back",
         "exception_request",
+        # exception_request's body: the same write, returning whether it was new.
+        "exception_ask",
         "exception_approve",
         "exception_reject",
         "plan_save",

@@ -59,8 +59,7 @@ def _form(request_pk: int, data=None) -> DecisionForm:
 
 def _pending(access):
     return (
-        ExceptionRequest.objects.managed_by(access)
-        .filter(status=ExceptionRequest.Status.PENDING)
+        ExceptionRequest.objects.awaiting(access)
         .select_related("deal", "requested_by")
         .order_by("created_at", "pk")
     )
@@ -140,6 +139,9 @@ def exception_approve(request, pk: int):
         )
     except services.NotAllowed:
         raise Http404 from None
+    except services.OwnRequest as own:
+        card.notice = own.message
+        return _show_card(request, card, status=409)
     except services.DealChanged as changed:
         card.notice = changed.message
         card.seen_conceded, card.seen_floor = changed.conceded, changed.floor
@@ -171,6 +173,9 @@ def exception_reject(request, pk: int):
         )
     except services.NotAllowed:
         raise Http404 from None
+    except services.OwnRequest as own:
+        card.notice = own.message
+        return _show_card(request, card, status=409)
     except services.AlreadyDecided as decided:
         return _decided(request, card, decided.message, status=409)
     except services.InvalidValue as invalid:

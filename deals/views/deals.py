@@ -281,7 +281,7 @@ def exception_request(request, pk: int):
         )
     data = form.cleaned_data
     try:
-        services.exception_request(
+        result = services.exception_ask(
             deal=deal,
             user=request.user,
             kind=data["kind"],
@@ -303,7 +303,8 @@ def exception_request(request, pk: int):
             status=_status_for(e),
             refusal=True,
         )
-    return _updated(request, deal.pk, "Sent to your manager for approval.")
+    # A resubmitted form is told what became of its first submission (sent, decided, when).
+    return _updated(request, deal.pk, services.resubmission_message(result))
 
 
 @require_http_methods(["GET", "POST"])

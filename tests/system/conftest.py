@@ -170,10 +170,17 @@ def migrated_template(main_postgres, app):
         main_postgres.drop_database(name)
 
 
+# CI (.ci/run) names a file here: the databases these tests wrote are then kept, their names
+# appended to it, so that `manage.py check_ledger` can be run on what the tests left (and the
+# databases dropped) after the suite. Without it, every database is dropped at once.
+KEEP_FOR_LEDGER_CHECK = "WALKAWAY_SYSTEM_DATABASES_FILE"
+
+
 @pytest.fixture
 def fresh_database(main_postgres, migrated_template):
     """make() -> the name of a new, migrated database on the main server (empty with
-    migrated=False); every one is dropped afterwards whatever happens."""
+    migrated=False); every one is dropped afterwards whatever happens, unless CI asked to keep
+    them for check_ledger (KEEP_FOR_LEDGER_CHECK)."""
     created: list[str] = []
 
     def make(prefix: str = "walkaway_system", *, migrated: bool = True) -> str:
@@ -189,6 +196,11 @@ def fresh_database(main_postgres, migrated_template):
         return name
 
     yield make
+    keep = os.environ.get(KEEP_FOR_LEDGER_CHECK)
+    if keep:
+        with open(keep, "a") as names:
+            names.writelines(f"{name}\n" for name in created)
+        return
     for name in created:
         main_postgres.drop_database(name)
 

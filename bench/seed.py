@@ -11,7 +11,12 @@ on data the app could never produce measures nothing:
   an approved exception request;
 - a retraction undoes exactly one earlier give, once;
 - every change has its event, in order; level changes to Danger or At your floor notify the
-  team's managers as deals/alerts.py would.
+  team's managers as deals/alerts.py would;
+- a deal's version, when the table has that column, is one more for every event after its
+  creation (every write to a deal moves it once).
+
+Beside the teams: a director who manages every team, and a staff user in none. The first team
+gets `cold_deals` deals with 20 to 500 concessions, for its manager to open in turn.
 
 Every user's password is PASSWORD, hashed once. Run on a fresh database (bench/run.py creates
 one): usernames and team names are fixed, so a second run on the same database collides.
@@ -99,6 +104,10 @@ class Scale:
     # logs concessions on them and opens their pages.
     probe_sizes: tuple[int, ...] = (0, 1, 10, 100, 500)
     probes_each: int = 4
+    # Deals of the first team with between cold_sizes[0] and cold_sizes[1] concessions (its
+    # manager opens them in turn): the natural spread leaves a team only about 600 of them.
+    cold_deals: int = 1000
+    cold_sizes: tuple[int, int] = (20, 500)
     max_per_deal: int = 500
     seed: int = 6
     chunk: int = 2_000
@@ -262,6 +271,31 @@ class Seeder:
         "notification",
     )
 
+    def _has_version(self, cursor) -> bool:
+        """Whether deals have a `version` column (the app is gaining one): the COPY of deals
+        names it, and fills it, if and only if the table has it."""
+        cursor.execute(
+            "SELECT 1 FROM information_schema.columns WHERE table_schema = current_schema() "
+            "AND table_name = %s AND column_name = 'version'",
+            [self._models()["deal"]._meta.db_table],
+        )
+        return cursor.fetchone() is not None
+
+    def _columns(self, table: str) -> list[str]:
+        from django.core.exceptions import FieldDoesNotExist
+
+        model = self._models()[table]
+        names = self.FIELDS[table].split()
+        if table == "deal" and self.has_version:
+            names.append("version")
+        columns = []
+        for name in names:
+            try:
+                columns.append(model._meta.get_field(name).column)
+            except FieldDoesNotExist:
+                columns.append(name)  # a column the model does not know yet (version)
+        return columns
+
     def _flush(self, cursor) -> None:
         from django.db import connection
 
@@ -271,10 +305,7 @@ class Seeder:
             if not lines:
                 continue
             model = models[table]
-            columns = ", ".join(
-                connection.ops.quote_name(model._meta.get_field(name).column)
-                for name in self.FIELDS[table].split()
-            )
+            columns = ", ".join(map(connection.ops.quote_name, self._columns(table)))
             with cursor.copy(f"COPY {model._meta.db_table} ({columns}) FROM STDIN") as copy:
                 copy.write("".join(lines))
 
@@ -292,7 +323,7 @@ class Seeder:
             self.team_ids.append(team_id)
             self._add("team", _row(team_id, f"Bench team {t + 1:02d}", joined))
 
-        def user(username: str) -> int:
+        def user(username: str, *, staff: bool = False) -> int:
             user_id = self._id("user")
             self._add(
                 "user",
@@ -305,7 +336,7 @@ class Seeder:
                     username.capitalize(),
                     "Bench",
                     f"{username}@bench.example",
-                    False,
+                    staff,
                     True,
                     joined,
                 ),
@@ -333,11 +364,19 @@ class Seeder:
         for t, team_id in enumerate(self.team_ids):
             member(director, team_id, "manager")
             self.managers[t].append(director)
+        # Staff, in no team: every page over every deal, as the admins who run the app see it.
+        user("staff", staff=True)
 
     # Concession counts -------------------------------------------------------------------------
 
-    def _counts(self) -> tuple[list[int], dict[int, int]]:
-        """How many ledger entries each deal gets, summing exactly to scale.concessions."""
+    def _team_of(self, index: int) -> int:
+        """The team of deal `index`'s owner (deals go to the reps in turn)."""
+        s = self.scale
+        return min((index % s.reps) // (s.reps // s.teams), s.teams - 1)
+
+    def _counts(self) -> tuple[list[int], dict[int, int], set[int]]:
+        """How many ledger entries each deal gets, summing exactly to scale.concessions; the
+        probe deals; and the first team's `cold_deals` deals with `cold_sizes` entries."""
         s, rng = self.scale, self.rng
         probes = [size for size in s.probe_sizes for _ in range(s.probes_each)]
         # Probes are the first deals of the first rep (deal index 0, reps, 2 * reps...).
@@ -355,14 +394,46 @@ class Seeder:
             counts[i] = min(s.max_per_deal, int(budget * w / whole))
         for i, size in probe_slots.items():
             counts[i] = size
+        cold = self._cold(counts, regular)
         left = s.concessions - sum(counts)
-        open_slots = [i for i, w in zip(regular, weights, strict=True) if w > 0] or regular
+        open_slots = [
+            i for i, w in zip(regular, weights, strict=True) if w > 0 and i not in cold
+        ] or regular
         while left > 0:
             i = rng.choice(open_slots)
             if counts[i] < s.max_per_deal:
                 counts[i] += 1
                 left -= 1
-        return counts, probe_slots
+        # The cold deals took more than their share: the other deals give it back.
+        takers = [i for i in open_slots if i not in cold and counts[i] > 0]
+        while left < 0:
+            i = rng.choice(takers)
+            if counts[i] > 0:
+                counts[i] -= 1
+                left += 1
+        return counts, probe_slots, cold
+
+    def _cold(self, counts: list[int], regular: list[int]) -> set[int]:
+        """Make `cold_deals` of the first team's deals have `cold_sizes` concessions: those that
+        have already, and others given a count drawn from how many the other teams' such deals
+        have (the same spread, only more of them)."""
+        s, rng = self.scale, self.rng
+        low, high = s.cold_sizes
+
+        def fits(i: int) -> bool:
+            return low <= counts[i] <= high
+
+        first = [i for i in regular if self._team_of(i) == 0]
+        cold = [i for i in first if fits(i)][: s.cold_deals]
+        short = s.cold_deals - len(cold)
+        others = [i for i in first if not fits(i)]
+        if short > len(others):
+            raise ValueError("The first team has fewer deals than cold_deals.")
+        spread = [counts[i] for i in regular if self._team_of(i) != 0 and fits(i)]
+        for i in rng.sample(others, short):
+            counts[i] = rng.choice(spread) if spread else rng.randint(low, high)
+            cold.append(i)
+        return set(cold)
 
     # One deal ----------------------------------------------------------------------------------
 
@@ -395,8 +466,9 @@ class Seeder:
                 ),
             )
 
-    def _deal(self, index: int, n: int, probe: bool) -> None:
+    def _deal(self, index: int, n: int, probe: bool, cold: bool = False) -> None:
         rng, s = self.rng, self.scale
+        events_before = self.counts["events"]
         rep = index % s.reps
         owner, team_index = self.rep_ids[rep], self.rep_team[rep]
         team_id, managers = self.team_ids[team_index], self.managers[team_index]
@@ -811,11 +883,16 @@ class Seeder:
                 closed_at,
                 _ts(created),
                 _ts(last),
+                # Every write to a deal moves its version and writes an event: version 1 at
+                # creation, one more for each event after it.
+                *([self.counts["events"] - events_before] if self.has_version else []),
             ),
         )
         self.counts["deals"] += 1
         if probe:
             self.probes.setdefault(str(n), []).append(deal_id)
+        if cold:
+            self.cold.append(deal_id)
 
     # The whole run -----------------------------------------------------------------------------
 
@@ -825,6 +902,7 @@ class Seeder:
         s = self.scale
         started = time.monotonic()
         self.probes: dict[str, list[int]] = {}
+        self.cold: list[int] = []
         with connection.cursor() as django_cursor:
             cursor = django_cursor.cursor  # psycopg's own cursor, for COPY
             cursor.execute(
@@ -835,14 +913,15 @@ class Seeder:
                 "CREATE TABLE IF NOT EXISTS bench_meta (key text PRIMARY KEY, value jsonb NOT NULL)"
             )
             self._start_ids(cursor)
+            self.has_version = self._has_version(cursor)
             with transaction.atomic():
                 self._people()
                 self._flush(cursor)
-            counts, probe_slots = self._counts()
+            counts, probe_slots, cold = self._counts()
             for first in range(0, s.deals, s.chunk):
                 with transaction.atomic():
                     for index in range(first, min(first + s.chunk, s.deals)):
-                        self._deal(index, counts[index], index in probe_slots)
+                        self._deal(index, counts[index], index in probe_slots, index in cold)
                     self._flush(cursor)
                 self._report(started)
             models = self._models()
@@ -860,8 +939,14 @@ class Seeder:
                 "rep": "rep001",
                 "manager": "manager01",
                 "director": "director",
+                "staff": "staff",
+                "managers": [f"manager{t + 1:02d}" for t in range(s.teams)],
                 "password": PASSWORD,
                 "probes": self.probes,
+                # The first team's deals with cold_sizes concessions, for its manager to open.
+                "cold_deals": self.cold,
+                "cold_sizes": list(s.cold_sizes),
+                "version_column": self.has_version,
                 "seconds": round(time.monotonic() - started, 1),
             }
             cursor.execute(
@@ -915,6 +1000,17 @@ def main(argv=None) -> None:
         help="concession counts of the first rep's probe deals, comma-separated",
     )
     parser.add_argument("--probes-each", type=int, default=defaults.probes_each)
+    parser.add_argument(
+        "--cold-deals",
+        type=int,
+        default=defaults.cold_deals,
+        help="deals of the first team with --cold-sizes concessions (its manager opens them)",
+    )
+    parser.add_argument(
+        "--cold-sizes",
+        default=",".join(map(str, defaults.cold_sizes)),
+        help="fewest,most concessions of those deals",
+    )
     args = parser.parse_args(argv)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "walkaway.settings")
     import django
@@ -929,6 +1025,8 @@ def main(argv=None) -> None:
             seed=args.seed,
             probe_sizes=tuple(int(size) for size in args.probe_sizes.split(",") if size),
             probes_each=args.probes_each,
+            cold_deals=args.cold_deals,
+            cold_sizes=tuple(int(size) for size in args.cold_sizes.split(",")),
         )
     )
     print(json.dumps(meta))

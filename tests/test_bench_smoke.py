@@ -7,6 +7,7 @@ from collections import Counter
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.db import connection
 from django.db.models import Count, F, Q, Sum
 from django.db.models.functions import Coalesce
 
@@ -17,7 +18,16 @@ from deals.erosion import LEVEL_RANK, Level
 from deals.models import Concession, Deal, DealEvent, DealStatus, ExceptionRequest
 from tests.conftest import require_postgres
 
-TINY = Scale(deals=120, concessions=1200, teams=2, reps=6, probe_sizes=(0, 5, 50), probes_each=1)
+TINY = Scale(
+    deals=120,
+    concessions=1200,
+    teams=2,
+    reps=6,
+    probe_sizes=(0, 5, 50),
+    probes_each=1,
+    cold_deals=20,
+    cold_sizes=(15, 40),
+)
 
 
 @pytest.fixture
@@ -112,3 +122,68 @@ def test_the_benchmark_users_log_in_with_the_known_password(seeded):
     assert all(user.check_password(PASSWORD) for user in users)
     director = users.get(username=seeded["director"])
     assert Deal.objects.managed_by(Access.of(director)).count() == TINY.deals
+
+
+def test_a_staff_user_in_no_team_sees_every_deal(seeded):
+    staff = get_user_model().objects.get(username=seeded["staff"])
+    assert staff.is_staff and not staff.is_superuser
+    assert staff.check_password(PASSWORD)
+    assert not staff.memberships.exists()
+    assert Deal.objects.visible_to(Access.of(staff)).count() == TINY.deals
+
+
+def test_the_first_managers_cold_deals_have_their_sizes(seeded):
+    """The deals the first team's manager opens in turn: as many as asked, all the team's."""
+    low, high = TINY.cold_sizes
+    cold = seeded["cold_deals"]
+    assert len(set(cold)) == TINY.cold_deals
+    manager = get_user_model().objects.get(username=seeded["managers"][0])
+    deals = (
+        Deal.objects.managed_by(Access.of(manager))
+        .filter(pk__in=cold)
+        .annotate(n=Count("concessions"))
+    )
+    assert deals.count() == TINY.cold_deals
+    assert all(low <= deal.n <= high for deal in deals)
+    assert not set(cold) & {pk for pks in seeded["probes"].values() for pk in pks}
+
+
+def _deal_columns() -> set[str]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT column_name FROM information_schema.columns "
+            "WHERE table_schema = current_schema() AND table_name = %s",
+            [Deal._meta.db_table],
+        )
+        return {name for (name,) in cursor.fetchall()}
+
+
+def _versions_and_events() -> list[tuple[int, int, int]]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT d.id, d.version, "
+            "(SELECT count(*) FROM deals_dealevent e WHERE e.deal_id = d.id) FROM deals_deal d"
+        )
+        return cursor.fetchall()
+
+
+def test_a_version_column_is_filled_when_the_table_has_one(db):
+    """Before deals have a version the seeder copies none; once they have, each deal's is one
+    more for every event after its creation. Tried on a table given the column here, in this
+    test's transaction, when the app's own migrations have not given it one yet."""
+    require_postgres()
+    if "version" not in _deal_columns():
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "ALTER TABLE deals_deal ADD COLUMN version integer NOT NULL DEFAULT 1 "
+                "CHECK (version >= 0)"
+            )
+    meta = seed(TINY, progress=False, vacuum=False)
+    assert meta["version_column"] is True
+    rows = _versions_and_events()
+    assert len(rows) == TINY.deals
+    assert all(version == events >= 1 for _, version, events in rows)
+
+
+def test_without_a_version_column_the_seeder_copies_none(seeded):
+    assert seeded["version_column"] == ("version" in _deal_columns())

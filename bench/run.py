@@ -142,6 +142,7 @@ def app_env(url: str) -> dict[str, str]:
         DEBUG="0",
         SECRET_KEY=secrets.token_urlsafe(50),
         ALLOWED_HOSTS="127.0.0.1",
+        SITE_URL="http://127.0.0.1",
         SECURE_SSL_REDIRECT="0",
         WALKAWAY_BENCH="1",
         DATABASE_URL=url,

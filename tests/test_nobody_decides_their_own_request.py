@@ -83,6 +83,15 @@ def test_the_approvals_page_does_not_offer_a_manager_their_own_request(
     assert f'id="request-{own_request.pk}"' in client.get(reverse("approvals")).content.decode()
 
 
+def test_the_navigation_counts_only_requests_the_person_may_decide(
+    client, own_request, manager, staff
+):
+    client.force_login(manager)
+    assert 'aria-label="1 pending"' not in client.get(reverse("deal_list")).content.decode()
+    client.force_login(staff)
+    assert 'aria-label="1 pending"' in client.get(reverse("deal_list")).content.decode()
+
+
 @pytest.mark.parametrize("decide", ["exception_approve", "exception_reject"])
 def test_posting_a_decision_on_one_s_own_request_is_refused_with_the_reason(
     client, own_request, manager, decide

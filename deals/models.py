@@ -13,7 +13,6 @@ from unicodedata import category
 from django.conf import settings
 from django.db import models
 from django.db.models import Case, Exists, F, Func, OuterRef, Q, Subquery, Value, When
-from django.db.models.functions import Cast, Round
 from django.db.models.lookups import Exact, GreaterThan, GreaterThanOrEqual
 
 from .erosion import Assessment, Level, PlannedStep, PlanProgress, Thresholds, assess
@@ -111,6 +110,19 @@ class DealQuerySet(models.QuerySet):
         )
 
 
+class Cents(Func):
+    """An amount in whole cents. PostgreSQL's numerics are exact as they are; SQLite keeps
+    amounts as floating point, so there they are rounded to whole cents first."""
+
+    template = "(%(expressions)s * 100)"
+    output_field = models.BigIntegerField()
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        return super().as_sql(
+            compiler, connection, template="CAST(ROUND(%(expressions)s * 100) AS INTEGER)"
+        )
+
+
 def current_level() -> Case:
     """erosion.level over the stored figures, as SQL, with the thresholds of this moment.
 
@@ -120,7 +132,7 @@ def current_level() -> Case:
     thresholds = Thresholds.from_settings()
 
     def cents(name: str):
-        return Cast(Round(F(name) * 100), models.BigIntegerField())
+        return Cents(F(name))
 
     conceded = cents("conceded")
     room = cents("opening_price") - cents("floor")

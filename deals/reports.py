@@ -25,7 +25,6 @@ from django.db.models import (
     Avg,
     Count,
     DecimalField,
-    Exists,
     F,
     Func,
     IntegerField,
@@ -210,13 +209,15 @@ class LevelCount:
 
 def open_level_counts(deals: QuerySet[Deal]) -> list[LevelCount]:
     """How many open deals sit at each level, every level listed (zeros included): one query."""
-    counts = (
-        deals.open()
-        .with_current_level()
-        .order_by()
-        .aggregate(**{lvl.value: Count("pk", filter=Q(current_level=lvl.value)) for lvl in Level})
+    # Grouped, so that each deal's level is worked out once, not once per level.
+    rows = (
+        deals.open().with_current_level().order_by().values("current_level").annotate(n=Count("pk"))
     )
-    return [LevelCount(level=lvl.value, label=lvl.label, count=counts[lvl.value]) for lvl in Level]
+    counts = {row["current_level"]: row["n"] for row in rows}
+    return [
+        LevelCount(level=lvl.value, label=lvl.label, count=counts.get(lvl.value, 0))
+        for lvl in Level
+    ]
 
 
 # Per rep ----------------------------------------------------------------------------------------
@@ -387,39 +388,43 @@ class RepPlanFigures:
 
 
 def plan_figures(deals: QuerySet[Deal]) -> list[RepPlanFigures]:
-    """One row per rep owning any of `deals`, by username: one grouped query."""
-    standing = Concession.objects.filter(
-        deal=OuterRef("pk"), retracts__isnull=True, retraction__isnull=True
+    """One row per rep owning any of `deals`, by username, in three queries whatever the
+    number of deals: the planned deals first (few, through the plan steps' deal index), then
+    the deals per rep, then the standing gives of the planned deals alone."""
+    deals = deals.order_by()
+    planned = sorted(
+        set(PlanStep.objects.filter(deal__in=deals.values("pk")).values_list("deal_id", flat=True))
     )
+    won_with_target = Q(status=DealStatus.WON, target_price__isnull=False)
     rows = (
-        deals.order_by()
-        .annotate(
-            has_plan=Exists(PlanStep.objects.filter(deal=OuterRef("pk"))),
-            standing_gives=_per_deal(standing, COUNT_ROWS),
-            gives_on_plan=_per_deal(standing.filter(plan_step__isnull=False), COUNT_ROWS),
-        )
-        .values("owner_id", "owner__username")
+        deals.values("owner_id", "owner__username")
         .annotate(
             n_deals=Count("pk"),
-            n_planned=Count("pk", filter=Q(has_plan=True)),
-            n_gives=Coalesce(Sum("standing_gives", filter=Q(has_plan=True)), 0),
-            n_on_plan=Coalesce(Sum("gives_on_plan", filter=Q(has_plan=True)), 0),
-            n_won_target=Count("pk", filter=Q(status=DealStatus.WON, target_price__isnull=False)),
+            n_planned=Count("pk", filter=Q(pk__in=planned)),
+            n_won_target=Count("pk", filter=won_with_target),
             landing=Avg(
                 Percent(F("final_price") - F("target_price"), F("target_price")),
-                filter=Q(status=DealStatus.WON, target_price__isnull=False),
+                filter=won_with_target,
             ),
         )
         .order_by("owner__username")
     )
+    gives = (
+        Concession.objects.filter(deal_id__in=planned)
+        .filter(STANDING_GIVE)
+        .values("deal__owner_id")
+        .annotate(n=Count("pk"), on_plan=Count("pk", filter=Q(plan_step__isnull=False)))
+        .order_by()
+    )
+    by_owner = {row["deal__owner_id"]: row for row in gives} if planned else {}
     return [
         RepPlanFigures(
             rep_id=row["owner_id"],
             username=row["owner__username"],
             deals=row["n_deals"],
             planned=row["n_planned"],
-            gives_in_planned=row["n_gives"],
-            gives_on_plan=row["n_on_plan"],
+            gives_in_planned=by_owner.get(row["owner_id"], {}).get("n", 0),
+            gives_on_plan=by_owner.get(row["owner_id"], {}).get("on_plan", 0),
             won_with_target=row["n_won_target"],
             landing_vs_target=_percent(row["landing"]),
         )

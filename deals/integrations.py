@@ -68,7 +68,7 @@ class WebhookEndpoint(models.Model):
 
     team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="webhook_endpoints")
     url = models.URLField(max_length=500)
-    # Event types (deals/api/shapes.EVENT_TYPES values) the endpoint is sent.
+    # Event types (deals/shapes.EVENT_TYPES values) the endpoint is sent.
     events = models.JSONField(default=list)
     # Signs every delivery (Walkaway-Signature); shown once, when the endpoint is registered.
     secret = models.CharField(max_length=64)

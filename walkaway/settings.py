@@ -308,6 +308,7 @@ WALKAWAY_DEFAULT_CURRENCY = env_str("WALKAWAY_DEFAULT_CURRENCY", "USD").upper()
 WALKAWAY_LOCALE = env_str("WALKAWAY_LOCALE", "en_US")
 WALKAWAY_DEALS_PER_PAGE = env_int("WALKAWAY_DEALS_PER_PAGE", 25)
 
+
 # The API (deals/api) and its webhooks.
 def env_rate(name: str, default: str) -> tuple[int, int]:
     """A rate such as 600/minute, as (requests, seconds of the window)."""

@@ -84,9 +84,7 @@ def test_a_person_removed_from_the_team_loses_it_through_their_token(owner, deal
     assert is_error(response, 404)
 
 
-def test_a_manager_made_a_rep_loses_the_managers_rights_through_the_token(
-    owner, manager, deal
-):
+def test_a_manager_made_a_rep_loses_the_managers_rights_through_the_token(owner, manager, deal):
     api = api_for(manager)
     assert api.get(f"/deals/{deal.pk}").status_code == 200
     Membership.objects.filter(user=manager).update(role="rep")

@@ -53,9 +53,7 @@ def deal_import(request):
         return render(request, TEMPLATE, context, status=422)
     text = form.text()
     team = form.cleaned_data["team"]
-    outcome = imports.run(
-        text, user=request.user, team=team, confirm=form.cleaned_data["confirm"]
-    )
+    outcome = imports.run(text, user=request.user, team=team, confirm=form.cleaned_data["confirm"])
     if outcome.written:
         messages.success(request, f"Imported {len(outcome.rows)} deals into {team.name}.")
         response = HttpResponseRedirect(reverse("deal_list"))
@@ -64,8 +62,6 @@ def deal_import(request):
     context.update(
         outcome=outcome,
         team=team,
-        confirm_form=ImportForm(
-            initial={"team": team, "csv": text, "confirm": True}, teams=teams
-        ),
+        confirm_form=ImportForm(initial={"team": team, "csv": text, "confirm": True}, teams=teams),
     )
     return render(request, TEMPLATE, context, status=200 if outcome.ok else 422)

@@ -60,7 +60,14 @@ def percent(value: Decimal) -> str:
 
 
 def instant(value) -> str | None:
-    return None if value is None else value.isoformat().replace("+00:00", "Z")
+    """As Django's JSON encoder writes a time (milliseconds, Z for UTC), so that the API's
+    answers and webhook bodies write the same time the same way."""
+    if value is None:
+        return None
+    text = value.isoformat()
+    if value.microsecond:
+        text = text[:23] + text[26:]
+    return text.removesuffix("+00:00") + ("Z" if text.endswith("+00:00") else "")
 
 
 def deal_dict(deal: Deal) -> dict:

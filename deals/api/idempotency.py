@@ -16,7 +16,7 @@ from datetime import timedelta
 from django.db import IntegrityError, transaction
 from django.http import JsonResponse
 from django.utils import timezone
-from ninja import Header
+from ninja import Header, Status
 
 from ..integrations import IdempotencyKey
 from .errors import ApiError
@@ -45,7 +45,7 @@ def _fingerprint(request) -> str:
 def once(request, key: str | None, write: Callable[[], tuple[int, dict]]):
     """Run `write` (which answers (status, body)) once per key."""
     if key is None:
-        return write()
+        return Status(*write())
     token = request.auth
     fingerprint = _fingerprint(request)
     with transaction.atomic():
@@ -72,4 +72,4 @@ def once(request, key: str | None, write: Callable[[], tuple[int, dict]]):
         status, body = write()
         row.status, row.body = status, json.loads(json.dumps(body, default=str))
         row.save(update_fields=["status", "body"])
-    return status, body
+    return Status(status, body)

@@ -66,10 +66,7 @@ def event_written(event: DealEvent) -> None:
     kind = EVENT_TYPES.get(event.kind)
     if kind is None:
         return
-    endpoints = WebhookEndpoint.objects.filter(
-        team_id=event.deal.team_id, disabled_at__isnull=True
-    ).values_list("pk", "events")
-    wanted = [pk for pk, events in endpoints if kind in events]
+    wanted = [pk for pk, events in _endpoints(event.deal) if kind in events]
     if not wanted:
         return
     now = timezone.now()
@@ -80,6 +77,18 @@ def event_written(event: DealEvent) -> None:
         deliver.enqueue(pk)
     # The deal as the whole transaction leaves it, kept as soon as it commits.
     transaction.on_commit(partial(freeze, event.pk), robust=True)
+
+
+def _endpoints(deal: Deal) -> list[tuple[int, list[str]]]:
+    """The team's active endpoints, read once per service call: every service writes all its
+    events through the one deal instance it locked, so the events of one change are looked up
+    once, however many they are."""
+    found = getattr(deal, "_webhook_endpoints", None)
+    if found is None:
+        rows = WebhookEndpoint.objects.filter(team_id=deal.team_id, disabled_at__isnull=True)
+        found = list(rows.values_list("pk", "events"))
+        deal._webhook_endpoints = found
+    return found
 
 
 def freeze(event_id: int) -> None:

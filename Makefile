@@ -6,7 +6,7 @@ PY := $(BIN)/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint format migrate seed audit clean
+.PHONY: run worker test lint format migrate seed audit clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -28,7 +28,16 @@ run: $(VENV)/.installed-app
 	@echo "  Walkaway is running at http://$(HOST):$(PORT)/"
 	@echo "  Log in as rep, rep2 or manager (admin for /admin/); the password is walkaway."
 	@echo ""
+	@echo "  API docs: http://$(HOST):$(PORT)/api/v1/docs (tokens on Settings)."
+	@echo ""
+	@# The webhook worker runs beside the server and stops with it.
+	DEBUG=$${DEBUG:-1} $(PY) manage.py db_worker --no-reload & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	DEBUG=$${DEBUG:-1} $(PY) manage.py runserver $(HOST):$(PORT)
+
+# The webhook worker alone (`make run` starts one beside the server).
+worker: $(VENV)/.installed-app
+	DEBUG=$${DEBUG:-1} $(PY) manage.py db_worker
 
 migrate: $(VENV)/.installed-app
 	DEBUG=$${DEBUG:-1} $(PY) manage.py migrate --no-input

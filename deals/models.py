@@ -227,6 +227,11 @@ class Deal(models.Model):
     # Moved by every write to the deal (services._save): what a page shows of a deal belongs
     # to one version, so a version names a drawing of it (and an API client's view of it).
     version = models.PositiveIntegerField(default=1, db_default=1)
+    # Where the deal is kept outside Walkaway (a CRM: "salesforce", "hubspot") and its id there,
+    # so that a CRM can push the same deal again (PUT /api/v1/deals/by-ref/...). Both or neither;
+    # NULL, not "", for "none": the uniqueness per team applies only where a reference exists.
+    external_source = models.CharField(max_length=40, null=True, blank=True)  # noqa: DJ001
+    external_ref = models.CharField(max_length=200, null=True, blank=True)  # noqa: DJ001
 
     objects = DealQuerySet.as_manager()
 
@@ -263,6 +268,16 @@ class Deal(models.Model):
             # Rule 10: no approval takes the net (opening price - conceded) to zero or below.
             models.CheckConstraint(
                 condition=Q(conceded__lt=models.F("opening_price")), name="deal_net_positive"
+            ),
+            models.CheckConstraint(
+                condition=Q(external_source__isnull=True, external_ref__isnull=True)
+                | Q(external_source__isnull=False, external_ref__isnull=False),
+                name="deal_external_ref_whole",
+            ),
+            models.UniqueConstraint(
+                fields=["team", "external_source", "external_ref"],
+                condition=Q(external_ref__isnull=False),
+                name="deal_external_ref_once_per_team",
             ),
         ]
         indexes = [
@@ -621,3 +636,14 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"To {self.user}: {self.message[:60]}"
+
+
+# The API's tokens and idempotency keys, and webhooks (deals/integrations.py), are models of this
+# app too: imported here so that Django finds them.
+from .integrations import (  # noqa: E402, F401
+    ApiToken,
+    IdempotencyKey,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEndpoint,
+)

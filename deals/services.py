@@ -8,6 +8,8 @@ back anything written before a later check fails.
 
 from __future__ import annotations
 
+import hashlib
+import secrets
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -19,8 +21,9 @@ from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 from django.utils.formats import date_format
 
-from . import alerts, erosion
+from . import alerts, erosion, webhooks
 from .erosion import LEVEL_RANK, Assessment, Level
+from .integrations import ApiToken, WebhookEndpoint
 from .models import (
     Concession,
     Deal,
@@ -80,6 +83,15 @@ class BelowFloor(DomainError):
 
 class AlreadyRetracted(DomainError):
     pass
+
+
+class ReferenceTaken(DomainError):
+    """Another deal of the team, not this person's to change, has this CRM reference."""
+
+
+class LedgerLocked(DomainError):
+    """An update from a CRM would change a deal's prices or floor, which only the deal's own
+    moves (concessions, a floor change) may do."""
 
 
 class FloorLocked(DomainError):
@@ -262,7 +274,7 @@ def _event(
     concession: Concession | None = None,
     exception_request: ExceptionRequest | None = None,
 ) -> DealEvent:
-    return DealEvent.objects.create(
+    event = DealEvent.objects.create(
         deal=deal,
         kind=kind,
         actor=actor,
@@ -271,6 +283,9 @@ def _event(
         concession=concession,
         exception_request=exception_request,
     )
+    # In this transaction: the deliveries to the team's webhooks are written with the event.
+    webhooks.event_written(event)
+    return event
 
 
 def _fits(deal: Deal, amount: Decimal) -> bool:
@@ -354,14 +369,35 @@ def deal_create(
     cost=None,
     target_price=None,
     best_alternative: str = "",
+    owner=None,
+    external_source: str | None = None,
+    external_ref: str | None = None,
 ) -> Deal:
     """Rule 1: a deal is born with its walk-away floor (and, optionally, a target and the best
-    alternative: where we aim to land, and what we do if we walk away)."""
+    alternative: where we aim to land, and what we do if we walk away).
+
+    `owner` (a member of the team) is for a manager of the team creating a deal for a rep, as an
+    import does; by default the deal is the creator's. `external_source` and `external_ref` are
+    the deal's id in a CRM, both or neither, unique in the team.
+    """
     # As for every other write, a deactivated account keeps its memberships but not its rights.
     if not user.is_authenticated or not user.is_active:
         raise NotAllowed("You are not a member of this team.")
     if not Membership.objects.filter(user=user, team=team).exists() and not is_staff_user(user):
         raise NotAllowed("You are not a member of this team.")
+    owner = owner or user
+    if owner.pk != user.pk:
+        if not is_manager_of(user, team.pk):
+            raise NotAllowed("Only a manager of the team can create a deal for someone else.")
+        if not owner.is_active or not Membership.objects.filter(user=owner, team=team).exists():
+            raise InvalidValue(f"{owner.get_username()} is not in this team.", field="owner")
+    if external_source is not None or external_ref is not None:
+        external_source, external_ref = external_reference(external_source, external_ref)
+        taken = Deal.objects.filter(
+            team=team, external_source=external_source, external_ref=external_ref
+        )
+        if taken.exists():
+            raise ReferenceTaken("A deal of this team already has this reference.")
     title = _line(title, "title", label="Title")
     customer = _line(customer, "customer", label="Customer")
     currency = (currency or "").strip().upper() if isinstance(currency, str) else ""
@@ -380,7 +416,7 @@ def deal_create(
     with transaction.atomic():
         deal = Deal.objects.create(
             team=team,
-            owner=user,
+            owner=owner,
             title=title,
             customer=customer,
             currency=currency,
@@ -389,6 +425,8 @@ def deal_create(
             cost=cost,
             target_price=target_price,
             best_alternative=best_alternative,
+            external_source=external_source,
+            external_ref=external_ref,
         )
         _event(
             deal,
@@ -504,6 +542,98 @@ def _member_of_team(candidate, team_id: int):
     if new_owner is None:
         raise InvalidValue("Choose an active member of this deal's team.", field="new_owner")
     return new_owner
+
+
+SOURCE_LIMIT = 40
+REF_LIMIT = 200
+
+
+def external_reference(source, ref) -> tuple[str, str]:
+    """A CRM's name and its id for a deal, as kept: the source in lower case."""
+    if not isinstance(source, str) or not source.strip():
+        raise InvalidValue("Name the system the reference comes from.", field="external_source")
+    source = source.strip().lower()
+    if len(source) > SOURCE_LIMIT or not all(c.isalnum() or c in "-_." for c in source):
+        raise InvalidValue(
+            f"A source is up to {SOURCE_LIMIT} letters, digits, '-', '_' or '.'.",
+            field="external_source",
+        )
+    ref = _text(ref, "external_ref", required=True, limit=REF_LIMIT, label="The reference")
+    if not ref.isprintable():
+        raise InvalidValue("A reference is printable text.", field="external_ref")
+    return source, ref
+
+
+def deal_upsert_by_ref(
+    *,
+    user,
+    team: Team,
+    source: str,
+    ref: str,
+    title: str,
+    customer: str,
+    cost=...,
+    currency=None,
+    opening_price=None,
+    floor=None,
+) -> tuple[Deal, bool]:
+    """A CRM pushes its deal: created with its prices and floor the first time, its descriptive
+    fields (title, customer, cost) updated after. On an existing deal the prices and floor must
+    be absent or unchanged: a CRM never moves the ledger (rule 9). Returns (deal, created)."""
+    source, ref = external_reference(source, ref)
+    existing = Deal.objects.filter(team=team, external_source=source, external_ref=ref).first()
+    if existing is None:
+        try:
+            with transaction.atomic():
+                deal = deal_create(
+                    user=user,
+                    team=team,
+                    title=title,
+                    customer=customer,
+                    currency=currency,
+                    opening_price=opening_price,
+                    floor=floor,
+                    cost=None if cost is ... else cost,
+                    external_source=source,
+                    external_ref=ref,
+                )
+            return deal, True
+        except (IntegrityError, ReferenceTaken):
+            # Another push of the same reference created it first: this one is an update.
+            existing = Deal.objects.filter(
+                team=team, external_source=source, external_ref=ref
+            ).first()
+            if existing is None:
+                raise
+    with transaction.atomic():
+        locked = _lock(existing)
+        member = Membership.objects.filter(user=user, team_id=locked.team_id).exists()
+        if not (can_act_on(user, locked) and (member or is_staff_user(user))):
+            raise ReferenceTaken(
+                "Another deal of this team has this reference, and it is not yours to change."
+            )
+        _require_same_ledger(locked, currency=currency, opening_price=opening_price, floor=floor)
+        deal = deal_update(deal=locked, user=user, title=title, customer=customer, cost=cost)
+    return deal, False
+
+
+def _require_same_ledger(deal: Deal, *, currency, opening_price, floor) -> None:
+    if currency is not None and str(currency).strip().upper() != deal.currency:
+        raise LedgerLocked("A deal's currency cannot change.", field="currency")
+    for name, value, allow_zero in (
+        ("opening_price", opening_price, False),
+        ("floor", floor, True),
+    ):
+        if value is None:
+            continue
+        if _money(value, name, allow_zero=allow_zero, currency=deal.currency) != getattr(
+            deal, name
+        ):
+            raise LedgerLocked(
+                f"The {'opening price' if name == 'opening_price' else 'walk-away floor'} of an "
+                "existing deal changes only on the deal itself (a floor change, a concession).",
+                field=name,
+            )
 
 
 def _shown(deal: Deal, value) -> str:
@@ -1257,3 +1387,76 @@ def notifications_mark_read(*, user, up_to_id: int | None = None) -> int:
         if up_to_id is not None:
             unread = unread.filter(pk__lte=up_to_id)
         return unread.update(read_at=timezone.now())
+
+
+# API tokens (issue 15) ---------------------------------------------------------------------------
+# A token belongs to its person, not to a deal: no deal row to lock, no DealEvent to write.
+
+TOKEN_PREFIX = "wa_"  # noqa: S105 - the public start of every token, not a secret
+
+
+def token_digest(raw: str) -> str:
+    """What is kept of a token: its SHA-256. Tokens are 256 random bits, so no salt or slow hash
+    is needed to make the digest useless to whoever reads the table."""
+    return hashlib.sha256(raw.encode("utf-8")).hexdigest()
+
+
+def api_token_create(*, user, name: str) -> tuple[ApiToken, str]:
+    """A new personal token: returns it with the token itself, which is never seen again."""
+    if not user.is_authenticated or not user.is_active:
+        raise NotAllowed("Sign in to create a token.")
+    name = _text(name, "name", required=True, limit=100, label="Token name")
+    raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken.objects.create(user=user, name=name, prefix=raw[:10], digest=token_digest(raw))
+    return token, raw
+
+
+def api_token_revoke(*, user, token: ApiToken) -> ApiToken:
+    """Revoked at once: the next request with it is refused. Only its person may revoke it."""
+    with transaction.atomic():
+        locked = ApiToken.objects.select_for_update().filter(pk=token.pk, user_id=user.pk).first()
+        if locked is None:
+            raise NotAllowed("No such token.")
+        if locked.revoked_at is None:
+            locked.revoked_at = timezone.now()
+            locked.save(update_fields=["revoked_at"])
+    return locked
+
+
+# Webhooks (issue 15) -----------------------------------------------------------------------------
+
+
+def webhook_register(*, user, team: Team, url: str, events) -> tuple[WebhookEndpoint, str]:
+    """A manager of the team (or staff) registers an endpoint for the team's deal events; returns
+    it with its signing secret, shown this once."""
+    from .shapes import ALL_EVENT_TYPES
+
+    if not is_manager_of(user, team.pk):
+        raise NotAllowed("Only a manager of this team can register its webhooks.")
+    try:
+        url = webhooks.check_url(url)
+    except webhooks.UnsafeURL as e:
+        raise InvalidValue(str(e), field="url") from None
+    if not isinstance(events, list | tuple) or not events:
+        raise InvalidValue("Choose at least one event.", field="events")
+    unknown = sorted({str(e) for e in events} - set(ALL_EVENT_TYPES))
+    if unknown:
+        raise InvalidValue(f"Unknown event types: {', '.join(unknown)}.", field="events")
+    secret = "whsec_" + secrets.token_urlsafe(32)
+    chosen = [e for e in ALL_EVENT_TYPES if e in set(events)]
+    endpoint = WebhookEndpoint.objects.create(
+        team=team, url=url, events=chosen, secret=secret, created_by=user
+    )
+    return endpoint, secret
+
+
+def webhook_disable(*, user, endpoint: WebhookEndpoint) -> WebhookEndpoint:
+    """Stop sending to an endpoint; what it was sent stays visible. Pending deliveries stop."""
+    with transaction.atomic():
+        locked = WebhookEndpoint.objects.select_for_update().get(pk=endpoint.pk)
+        if not is_manager_of(user, locked.team_id):
+            raise NotAllowed("Only a manager of this team can change its webhooks.")
+        if locked.disabled_at is None:
+            locked.disabled_at = timezone.now()
+            locked.save(update_fields=["disabled_at"])
+    return locked

@@ -1,11 +1,12 @@
 from django.urls import path
 
-from .views import approvals, dashboard, deals, notifications, reassign
+from .views import approvals, dashboard, deals, imports, notifications, reassign, settings
 
 urlpatterns = [
     # The rep's desk.
     path("", deals.deal_list, name="deal_list"),
     path("deals/new/", deals.deal_create, name="deal_create"),
+    path("deals/import/", imports.deal_import, name="deal_import"),
     path("deals/<int:pk>/", deals.deal_detail, name="deal_detail"),
     path("deals/<int:pk>/preview/", deals.concession_preview, name="concession_preview"),
     path("deals/<int:pk>/concessions/", deals.concession_log, name="concession_log"),
@@ -32,4 +33,11 @@ urlpatterns = [
     # Everyone.
     path("notifications/", notifications.notification_list, name="notifications"),
     path("notifications/read/", notifications.notifications_read, name="notifications_read"),
+    path("settings/", settings.settings_page, name="settings"),
+    path("settings/tokens/", settings.api_token_create, name="api_token_create"),
+    path("settings/tokens/<int:pk>/revoke/", settings.api_token_revoke, name="api_token_revoke"),
+    # Managers: the team's webhooks and what was delivered to them.
+    path("settings/webhooks/", settings.webhooks_page, name="webhooks"),
+    path("settings/webhooks/<int:pk>/", settings.webhook_detail, name="webhook_detail"),
+    path("settings/webhooks/<int:pk>/disable/", settings.webhook_disable, name="webhook_disable"),
 ]

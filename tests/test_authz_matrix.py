@@ -27,6 +27,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, path, reverse
 
 import walkaway.urls
 from deals import services
+from deals.integrations import WebhookEndpoint
 from deals.models import Concession, Notification
 
 from .desk import rows
@@ -39,6 +40,9 @@ HOME = "home"  # 302 to the deals list: a logged-in person has nothing to do on 
 
 # The admin's own URLs are Django's; one entry point stands for all of them.
 ADMIN_ENTRY_POINT = "admin:index"
+# The API answers tokens, not sessions (no login redirect, no CSRF): every one of its
+# operations has its row in tests/test_api_authz_matrix.py instead.
+API_NAMESPACE = "api:"
 
 
 @dataclass(frozen=True)
@@ -47,7 +51,8 @@ class Entry:
 
     get: tuple
     post: tuple
-    # What the URL's <int:pk> names: the owner's deal, or the pending request on it.
+    # What the URL's <int:pk> names: the owner's deal, the pending request on it ("exception"),
+    # the owner's API token ("token") or the team's webhook endpoint ("webhook").
     target: str = "deal"
     # Sent with the POST: something the view refuses, so that getting through writes nothing.
     data: dict = field(default_factory=dict)
@@ -165,6 +170,39 @@ EXPECTED: dict[str, Entry] = {
         post=(LOGIN, 303, 303, 303, 303, 303),
         data={"up_to": "not a number"},
     ),
+    "deal_import": Entry(
+        get=(LOGIN, 403, 403, 200, 200, 200),
+        post=(LOGIN, 403, 403, 422, 422, 422),
+    ),
+    "settings": Entry(
+        get=(LOGIN, 200, 200, 200, 200, 200),
+        post=(LOGIN, 405, 405, 405, 405, 405),
+    ),
+    "api_token_create": Entry(
+        get=(LOGIN, 405, 405, 405, 405, 405),
+        post=(LOGIN, 422, 422, 422, 422, 422),
+    ),
+    "api_token_revoke": Entry(
+        get=(LOGIN, 405, 405, 405, 405, 405),
+        # The owner's token: only the owner finds it (revoking it again changes nothing).
+        post=(LOGIN, 303, 404, 404, 404, 404),
+        target="token",
+    ),
+    "webhooks": Entry(
+        get=(LOGIN, 403, 403, 200, 200, 200),
+        post=(LOGIN, 403, 403, 422, 422, 422),
+    ),
+    "webhook_detail": Entry(
+        get=(LOGIN, 403, 403, 200, 404, 200),
+        post=(LOGIN, 405, 405, 405, 405, 405),
+        target="webhook",
+    ),
+    "webhook_disable": Entry(
+        get=(LOGIN, 405, 405, 405, 405, 405),
+        # The team's endpoint: its managers and staff switch it off (again: nothing changes).
+        post=(LOGIN, 403, 403, 303, 404, 303),
+        target="webhook",
+    ),
 }
 
 
@@ -183,6 +221,8 @@ def url_names(resolver: URLResolver, namespace: str = "") -> tuple[set[str], lis
             inner = f"{namespace}{pattern.namespace}:" if pattern.namespace else namespace
             if inner == "admin:":
                 names.add(ADMIN_ENTRY_POINT)
+                continue
+            if inner == API_NAMESPACE:
                 continue
             found, missing = url_names(pattern, inner)
             names |= found
@@ -258,7 +298,17 @@ def world(owner, teammate, manager, other_manager, staff, deal, give):
     )
     for user in (owner, teammate, manager, other_manager, staff):
         Notification.objects.create(user=user, deal=deal, message="Something happened")
-    return types.SimpleNamespace(deal=deal, concession=concession, exception=exception)
+    token, _ = services.api_token_create(user=owner, name="CRM")
+    endpoint = WebhookEndpoint.objects.create(
+        team=deal.team,
+        url="https://crm.example.com/hook",
+        events=["deal.won"],
+        secret="s",
+        created_by=manager,
+    )
+    return types.SimpleNamespace(
+        deal=deal, concession=concession, exception=exception, token=token, webhook=endpoint
+    )
 
 
 def url_for(name: str, world) -> str:
@@ -270,7 +320,7 @@ def url_for(name: str, world) -> str:
     kwargs = {}
     if "pk" in params:
         target = EXPECTED[name].target
-        kwargs["pk"] = world.exception.pk if target == "exception" else world.deal.pk
+        kwargs["pk"] = getattr(world, target).pk
     if "concession_pk" in params:
         kwargs["concession_pk"] = world.concession.pk
     return reverse(name, kwargs=kwargs)

@@ -222,7 +222,8 @@ def test_retracting_costs_the_same_queries_however_long_the_ledger(
     with django_assert_max_num_queries(20):
         response = client.post(url(deal, latest), {"reason": "Mistake"}, **HTMX)
     assert response.status_code == 200
-    with django_assert_max_num_queries(13):
+    # One more since issue 15: the write reads its team's webhook endpoints (the outbox).
+    with django_assert_max_num_queries(14):
         assert client.post(url(deal, previous), {"reason": "Mistake"}).status_code == 302
     with django_assert_max_num_queries(5):
         assert client.post(url(deal, previous), {"reason": ""}, **HTMX).status_code == 422

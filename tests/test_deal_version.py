@@ -83,6 +83,18 @@ def test_every_write_moves_the_version(deal, give, manager, write):
     assert version(deal) > before
 
 
+def test_an_update_by_reference_moves_the_version(owner, team):
+    def push(title, **prices):
+        return services.deal_upsert_by_ref(
+            user=owner, team=team, source="hubspot", ref="D-1", title=title, customer="C", **prices
+        )[0]
+
+    deal = push("T", currency="USD", opening_price="100", floor="50")
+    before = version(deal)
+    push("Renamed")
+    assert version(deal) == before + 1
+
+
 def test_a_comeback_moves_the_version(deal):
     services.deal_walk_away(deal=deal, user=deal.owner, reason="Too low")
     before = version(deal)
@@ -113,6 +125,7 @@ def test_every_service_that_locks_a_deal_is_checked_here():
         "exception_approve",
         "exception_reject",
         "plan_save",
+        "deal_upsert_by_ref",
     }
     writers = {
         name

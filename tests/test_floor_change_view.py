@@ -225,7 +225,8 @@ def test_changing_the_floor_costs_the_same_queries_however_long_the_ledger(
     with django_assert_max_num_queries(21):
         response = client.post(url(deal), {"new_floor": "10", "reason": "Volume"}, **HTMX)
     assert response.status_code == 200
-    with django_assert_max_num_queries(13):
+    # One more since issue 15: the write reads its team's webhook endpoints (the outbox).
+    with django_assert_max_num_queries(14):
         response = client.post(url(deal), {"new_floor": "20", "reason": "Volume"})
     assert response.status_code == 302
     with django_assert_max_num_queries(16):

@@ -157,3 +157,12 @@ def test_the_database_connection_has_jit_off_on_postgresql():
     with connection.cursor() as cursor:
         cursor.execute("SHOW jit")
         assert cursor.fetchone()[0] == "off"
+
+
+@pytest.mark.parametrize("value", ["lots", "0/minute", "600/fortnight", "600"])
+def test_a_bad_api_rate_limit_stops_start_up_naming_the_variable(value):
+    refused(load(DEBUG="1", WALKAWAY_API_RATE_LIMIT=value), "WALKAWAY_API_RATE_LIMIT")
+
+
+def test_a_webhook_allow_list_of_anything_but_url_prefixes_stops_start_up():
+    refused(load(DEBUG="1", WALKAWAY_WEBHOOK_ALLOW="127.0.0.1:9000"), "WALKAWAY_WEBHOOK_ALLOW")

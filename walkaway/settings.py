@@ -97,6 +97,11 @@ INSTALLED_APPS = [
     "template_partials",
     "csp",
     "axes",
+    # The API (deals/api): its Swagger assets are served from our origin, as the CSP requires.
+    "ninja",
+    # Webhook deliveries: tasks stored in the database, run by `manage.py db_worker`.
+    "django_tasks",
+    "django_tasks_db",
     "deals",
 ]
 
@@ -302,6 +307,34 @@ SITE_URL = env_site_url("SITE_URL")
 WALKAWAY_DEFAULT_CURRENCY = env_str("WALKAWAY_DEFAULT_CURRENCY", "USD").upper()
 WALKAWAY_LOCALE = env_str("WALKAWAY_LOCALE", "en_US")
 WALKAWAY_DEALS_PER_PAGE = env_int("WALKAWAY_DEALS_PER_PAGE", 25)
+
+
+# The API (deals/api) and its webhooks.
+def env_rate(name: str, default: str) -> tuple[int, int]:
+    """A rate such as 600/minute, as (requests, seconds of the window)."""
+    raw = os.environ.get(name, default)
+    windows = {"second": 1, "minute": 60, "hour": 3600}
+    count, _, per = raw.strip().partition("/")
+    if not count.isdigit() or int(count) < 1 or per not in windows:
+        raise ImproperlyConfigured(
+            f"{name} must be a rate such as 600/minute (per second, minute or hour); got {raw!r}."
+        )
+    return int(count), windows[per]
+
+
+WALKAWAY_API_RATE_LIMIT = env_rate("WALKAWAY_API_RATE_LIMIT", "600/minute")
+# Webhook URLs must be https and reach a public address, unless they start with one of these.
+WALKAWAY_WEBHOOK_ALLOW = env_list("WALKAWAY_WEBHOOK_ALLOW", [])
+for _prefix in WALKAWAY_WEBHOOK_ALLOW:
+    if not _prefix.startswith(("http://", "https://")):
+        raise ImproperlyConfigured(
+            f"WALKAWAY_WEBHOOK_ALLOW must list URL prefixes such as http://127.0.0.1:9000/; "
+            f"got {_prefix!r}."
+        )
+
+# Each webhook delivery is a task row written in the transaction of the change it tells of
+# (the outbox); `manage.py db_worker` sends it once that transaction has committed.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
 
 # Benchmark mode (`make bench` only): adds the baseline view and a per-request query count
 # header. Never set in production.

@@ -3,7 +3,17 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from deals.api import api
 from deals.forms import LoginForm
+
+
+def _api_urls():
+    """The API answers for itself with a token (401, never a redirect to the login page)."""
+    patterns, app_name, namespace = api.urls
+    for pattern in patterns:
+        pattern.callback.login_required = False
+    return patterns, app_name, namespace
+
 
 urlpatterns = [
     path(
@@ -15,6 +25,7 @@ urlpatterns = [
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
+    path("api/v1/", _api_urls()),
     path("", include("deals.urls")),
 ]
 

@@ -800,7 +800,7 @@ def exception_approve(
     *,
     exception_request: ExceptionRequest,
     user,
-    comment: str,
+    comment: str = "",
     seen_conceded: Decimal | None = None,
     seen_floor: Decimal | None = None,
 ) -> Concession:
@@ -810,7 +810,8 @@ def exception_approve(
     asked). If it moved since, nothing is approved and DealChanged says what changed, with the
     current figures, so the manager can decide again on what is true now.
     """
-    comment = _text(comment, "comment", required=True, label="Comment")
+    # A comment is optional to approve (issue 14); rejecting needs one, the rep's reason.
+    comment = _text(comment, "comment", required=False, label="Comment")
     with transaction.atomic():
         deal, request = _lock_pending(exception_request, user)
         _require_open(deal)
@@ -858,7 +859,8 @@ def _record_decision(
         DealEvent.Kind.EXCEPTION_APPROVED if approved else DealEvent.Kind.EXCEPTION_REJECTED,
         user,
         f"{'Approved' if approved else 'Rejected'} the exception for "
-        f"{_m(deal, request.amount)} ({request.description}). Comment: {comment}",
+        f"{_m(deal, request.amount)} ({request.description})."
+        + (f" Comment: {comment}" if comment else ""),
         data={"amount": str(request.amount)},
         exception_request=request,
     )

@@ -1034,13 +1034,14 @@ def deal_walk_away(*, deal: Deal, user, reason: str) -> Deal:
         locked.outcome_note = reason
         _close(locked, Deal.Status.WALKED_AWAY)
         _save(locked, "walked_away_net", "walked_away_at", "outcome_note", "status", "closed_at")
-        _event(
+        event = _event(
             locked,
             DealEvent.Kind.WALKED_AWAY,
             user,
             f"Walked away at a net of {_m(locked, locked.net)}. Reason: {reason}",
             data={"net": str(locked.net)},
         )
+        alerts.walked_away(deal=locked, event=event)
     return locked
 
 
@@ -1054,13 +1055,14 @@ def deal_come_back(*, deal: Deal, user) -> Deal:
         locked.came_back = True
         locked.closed_at = None
         _save(locked, "status", "came_back", "closed_at")
-        _event(
+        event = _event(
             locked,
             DealEvent.Kind.CAME_BACK,
             user,
             f"Customer came back; we had walked away at {_m(locked, locked.walked_away_net)}.",
             data={"walked_away_net": str(locked.walked_away_net)},
         )
+        alerts.came_back(deal=locked, event=event)
     return locked
 
 
@@ -1246,6 +1248,17 @@ def _plan_snapshot(deal: Deal) -> dict | None:
 # Notifications (the manager's review, issue 4) ---------------------------------------------------
 # A notification belongs to its reader, not to a deal: reading one changes no deal, so there is
 # no deal row to lock and no DealEvent to write.
+
+
+def notification_mark_read(*, user, notification_id: int) -> bool:
+    """Mark one of `user`'s notifications read (issue 14); False when it is not theirs or was
+    already read. Someone else's notification is never touched."""
+    with transaction.atomic():
+        return bool(
+            Notification.objects.filter(pk=notification_id, user=user, read_at__isnull=True).update(
+                read_at=timezone.now()
+            )
+        )
 
 
 def notifications_mark_read(*, user, up_to_id: int | None = None) -> int:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import approvals, dashboard, deals, notifications, reassign
+from .views import approvals, dashboard, deals, notifications, people, reassign
 
 urlpatterns = [
     # The rep's desk.
@@ -29,6 +29,13 @@ urlpatterns = [
     path("dashboard/", dashboard.dashboard, name="dashboard"),
     path("dashboard/deals.csv", dashboard.export_deals, name="export_deals"),
     path("dashboard/concessions.csv", dashboard.export_concessions, name="export_concessions"),
+    # The team's people (issue 14).
+    path("team/", people.team, name="team"),
+    path("team/invite/", people.invite, name="invite"),
+    path("team/members/<int:pk>/role/", people.member_role, name="member_role"),
+    path("team/members/<int:pk>/remove/", people.member_remove, name="member_remove"),
+    path("join/<str:token>/", people.invite_accept, name="invite_accept"),
+    path("settings/", people.settings_page, name="settings"),
     # Everyone.
     path("notifications/", notifications.notification_list, name="notifications"),
     path("notifications/read/", notifications.notifications_read, name="notifications_read"),

@@ -16,7 +16,6 @@ from deals.models import Deal, DealEvent
 
 from .desk import page, words
 
-
 URL = reverse("dashboard")
 
 

@@ -346,18 +346,35 @@ OUTCOME_SERIES = [
 ]
 
 
+# Over time, a chart draws at most this many days back from the period's end (three years, by
+# month): a period from year 1 to 9999 must not draw, or compute, a column per month.
+DRAWN_DAYS = 1096
+
+
+def _drawn(period: Period) -> Period:
+    """The part of the period the over-time charts draw, within the dates there are."""
+    start = period.start
+    if (period.end - start).days > DRAWN_DAYS:
+        start = period.end - dt.timedelta(days=DRAWN_DAYS)
+    # Whole weeks and months: begin on a Monday (or the 1st) no earlier than the first date.
+    return Period(start=max(start, dt.date.min + dt.timedelta(days=7)), end=period.end)
+
+
 def _bucket_starts(period: Period, monthly: bool) -> list[dt.date]:
+    starts = []
     if monthly:
         day = period.start.replace(day=1)
-        starts = []
         while day <= period.end:
             starts.append(day)
+            if day.year == dt.MAXYEAR and day.month == 12:
+                break
             day = (day.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
         return starts
     day = period.start - dt.timedelta(days=period.start.weekday())
-    starts = []
     while day <= period.end:
         starts.append(day)
+        if (dt.date.max - day).days < 7:
+            break
         day += dt.timedelta(days=7)
     return starts
 
@@ -365,6 +382,7 @@ def _bucket_starts(period: Period, monthly: bool) -> list[dt.date]:
 def over_time(managed: QuerySet[Deal], period: Period) -> tuple[list[Bucket], list[Bucket], bool]:
     """Per week (per month for a long period): deals entering each level, and walk-aways and
     comebacks, from the events of the managed deals in the period. One grouped query."""
+    period = _drawn(period)
     monthly = (period.end - period.start).days > WEEKLY_UP_TO_DAYS
     trunc = TruncMonth if monthly else TruncWeek
     rows = (

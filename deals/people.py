@@ -9,6 +9,7 @@ page's `request.access`.
 from __future__ import annotations
 
 import hashlib
+import logging
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
@@ -24,6 +25,8 @@ from django.utils import timezone
 
 from .models import Invitation, Membership, Profile, Role, Team, TeamChange, is_staff_user
 from .services import DomainError, InvalidValue, NotAllowed, is_manager_of
+
+logger = logging.getLogger(__name__)
 
 INVITATION_GONE = (
     "This invitation link has expired or was already used. Ask your manager for a new one."
@@ -85,16 +88,17 @@ def invite_create(*, team: Team, user, email: str, role: str) -> SentInvitation:
             f"{Role(role).label.lower()}.\n\nChoose your username and password here (the link "
             f"works once, for {days} day{'' if days == 1 else 's'}):\n{link}\n"
         )
-        transaction.on_commit(
-            lambda: send_mail(
-                f"[Walkaway] Join {team.name}",
-                body,
-                settings.DEFAULT_FROM_EMAIL,
-                [email],
-                fail_silently=False,
-            )
-        )
+        transaction.on_commit(lambda: _send_invitation(team, email, body))
     return SentInvitation(invitation=invitation, link=link)
+
+
+def _send_invitation(team: Team, email: str, body: str) -> None:
+    # After the commit: a mail server that is down is logged, never an error page for the
+    # manager; the invitation stands and may be sent again.
+    try:
+        send_mail(f"[Walkaway] Join {team.name}", body, settings.DEFAULT_FROM_EMAIL, [email])
+    except Exception:
+        logger.exception("Could not send the invitation to %s for team %s", email, team.pk)
 
 
 def invitation_for(token: str) -> Invitation | None:

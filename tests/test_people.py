@@ -199,3 +199,16 @@ def test_a_forgotten_password_is_reset_by_email(client, owner, mailoutbox):
     assert done.status_code == 302
     owner.refresh_from_db()
     assert owner.check_password(NEW_PASSWORD)
+
+
+def test_a_mail_outage_keeps_the_invitation_and_the_page(
+    client, manager, team, settings, django_capture_on_commit_callbacks
+):
+    settings.EMAIL_BACKEND = "tests.test_alerts.BrokenBackend"
+    client.force_login(manager)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("invite"), {"email": "nina@example.com", "role": "rep", "team": team.pk}
+        )
+    assert response.status_code == 303
+    assert Invitation.objects.filter(email="nina@example.com").exists()

@@ -18,7 +18,27 @@ from django.db.models import Q
 from django.urls import reverse
 
 from .erosion import ALERT_LEVELS, LEVEL_RANK, Level
-from .models import Deal, DealEvent, EmailFailure, ExceptionRequest, Notification, Role, one_line
+from .models import (
+    AlertKind,
+    Deal,
+    DealEvent,
+    DealLevelAlerted,
+    EmailFailure,
+    ExceptionRequest,
+    Notification,
+    Profile,
+    Role,
+    one_line,
+)
+
+# Profile's field for each kind of alert; a person without a profile hears of every kind, by
+# email too (the fields' defaults).
+CHOICE_FIELDS = {
+    AlertKind.EXCEPTIONS: "alert_exceptions",
+    AlertKind.LEVELS: "alert_levels",
+    AlertKind.OUTCOMES: "alert_outcomes",
+    AlertKind.DECISIONS: "alert_decisions",
+}
 
 logger = logging.getLogger(__name__)
 
@@ -32,7 +52,32 @@ def _managers(deal: Deal, *, exclude=None):
     return list(users.distinct())
 
 
-def _deliver(recipients, deal: Deal, event: DealEvent | None, subject: str, message: str) -> None:
+def _choices(recipients, kind: AlertKind) -> tuple[list, set[int]]:
+    """Who of `recipients` wants this kind of alert, and which of them by email: one query."""
+    field = CHOICE_FIELDS[kind]
+    chosen = {
+        user_id: (wants, email)
+        for user_id, wants, email in Profile.objects.filter(
+            user_id__in=[u.pk for u in recipients]
+        ).values_list("user_id", field, "alert_email")
+    }
+    wanted = [u for u in recipients if chosen.get(u.pk, (True, True))[0]]
+    by_email = {u.pk for u in wanted if chosen.get(u.pk, (True, True))[1]}
+    return wanted, by_email
+
+
+def _deliver(
+    recipients,
+    deal: Deal,
+    event: DealEvent | None,
+    subject: str,
+    message: str,
+    *,
+    kind: AlertKind,
+) -> None:
+    if not recipients:
+        return
+    recipients, by_email = _choices(recipients, kind)
     if not recipients:
         return
     Notification.objects.bulk_create(
@@ -44,7 +89,11 @@ def _deliver(recipients, deal: Deal, event: DealEvent | None, subject: str, mess
     # A subject is one header line: a line break in it (a title stored before issue 11) would
     # make Django refuse the whole email.
     subject = one_line(subject)
-    mails = [(subject, body, settings.DEFAULT_FROM_EMAIL, [u.email]) for u in recipients if u.email]
+    mails = [
+        (subject, body, settings.DEFAULT_FROM_EMAIL, [u.email])
+        for u in recipients
+        if u.email and u.pk in by_email
+    ]
     if mails:
         transaction.on_commit(lambda: _send(mails, deal.pk))
 
@@ -73,17 +122,49 @@ def _record_failure(mails, deal_id: int, error: Exception) -> None:
         logger.exception("Could not record the failed alert email(s) for deal %s", deal_id)
 
 
+LEVEL_NEWS = {Level.DANGER: "is in Danger", Level.AT_FLOOR: "has reached its walk-away floor"}
+
+
 def level_changed(*, deal: Deal, before: Level, after: Level, event: DealEvent) -> None:
+    """A deal entering Danger or At your floor, once per deal and level (issue 14): moving
+    back and forth across a line is not news the second time. Called under the deal's lock."""
     # Only a deal getting worse is news; a retraction that moves it back up is not an alarm.
     if after not in ALERT_LEVELS or LEVEL_RANK[after] <= LEVEL_RANK[before]:
         return
-    message = f"{deal.title} ({deal.customer}) is now at {after.label}: {event.summary}"
+    if DealLevelAlerted.objects.filter(deal=deal, level=after.value).exists():
+        return
+    DealLevelAlerted.objects.create(deal=deal, level=after.value)
+    message = f"{deal.title} ({deal.customer}) {LEVEL_NEWS[after]} ({after.label}): {event.summary}"
     _deliver(
         _managers(deal, exclude=event.actor),
         deal,
         event,
         f"[Walkaway] {deal.title}: {after.label}",
         message,
+        kind=AlertKind.LEVELS,
+    )
+
+
+def walked_away(*, deal: Deal, event: DealEvent) -> None:
+    _deliver(
+        _managers(deal, exclude=event.actor),
+        deal,
+        event,
+        f"[Walkaway] Walked away: {deal.title}",
+        f"{event.actor.get_username()} walked away from {deal.title} ({deal.customer}): "
+        f"{event.summary}",
+        kind=AlertKind.OUTCOMES,
+    )
+
+
+def came_back(*, deal: Deal, event: DealEvent) -> None:
+    _deliver(
+        _managers(deal, exclude=event.actor),
+        deal,
+        event,
+        f"[Walkaway] Customer came back: {deal.title}",
+        f"{deal.customer} came back to {deal.title}: {event.summary}",
+        kind=AlertKind.OUTCOMES,
     )
 
 
@@ -118,6 +199,7 @@ def exception_requested(*, request: ExceptionRequest, event: DealEvent) -> None:
         event,
         f"[Walkaway] Approval requested: {deal.title}",
         message,
+        kind=AlertKind.EXCEPTIONS,
     )
 
 
@@ -126,4 +208,11 @@ def exception_decided(*, request: ExceptionRequest, event: DealEvent) -> None:
     verdict = request.get_status_display().lower()
     message = f"Your request on {deal.title} was {verdict}: {event.summary}"
     recipients = [] if request.requested_by_id == event.actor_id else [request.requested_by]
-    _deliver(recipients, deal, event, f"[Walkaway] Request {verdict}: {deal.title}", message)
+    _deliver(
+        recipients,
+        deal,
+        event,
+        f"[Walkaway] Request {verdict}: {deal.title}",
+        message,
+        kind=AlertKind.DECISIONS,
+    )

@@ -615,9 +615,97 @@ class Profile(models.Model):
     locale = models.CharField(max_length=16, blank=True, db_default="")
     # An IANA time zone such as Europe/Berlin; empty: the TIME_ZONE setting.
     time_zone = models.CharField(max_length=64, blank=True, db_default="")
+    # Which alerts the person hears of (issue 14), and whether by email as well as in the app.
+    # A person without a profile hears of all of them, by email too (ALERT_DEFAULTS).
+    alert_exceptions = models.BooleanField("exception requests", default=True, db_default=True)
+    alert_levels = models.BooleanField(
+        "deals entering Danger or At your floor", default=True, db_default=True
+    )
+    alert_outcomes = models.BooleanField("walk-aways and comebacks", default=True, db_default=True)
+    alert_decisions = models.BooleanField("decisions on my requests", default=True, db_default=True)
+    alert_email = models.BooleanField("also by email", default=True, db_default=True)
 
     def __str__(self) -> str:
         return f"Profile of {self.user}"
+
+
+class AlertKind(models.TextChoices):
+    """What an alert is about; each is one of Profile's alert_* choices."""
+
+    EXCEPTIONS = "exceptions", "Exception requests"
+    LEVELS = "levels", "Deals entering Danger or At your floor"
+    OUTCOMES = "outcomes", "Walk-aways and comebacks"
+    DECISIONS = "decisions", "Decisions on my requests"
+
+
+class DealLevelAlerted(models.Model):
+    """A deal whose entry into `level` was alerted: each deal alerts once per level (issue 14),
+    however often it moves back and forth."""
+
+    deal = models.ForeignKey(Deal, on_delete=models.CASCADE, related_name="+")
+    level = models.CharField(max_length=12, choices=Level.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["deal", "level"], name="deal_level_alerted_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"Deal {self.deal_id}: {self.level}"
+
+
+class Invitation(models.Model):
+    """A manager's invitation to join a team (issue 14): a one-time link, valid for
+    settings.WALKAWAY_INVITATION_DAYS. Only a hash of the token is stored."""
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="invitations")
+    email = models.EmailField()
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.REP)
+    token_hash = models.CharField(max_length=64, unique=True)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(role__in=Role.values), name="invitation_role_valid")
+        ]
+
+    def __str__(self) -> str:
+        return f"Invitation of {self.email} to {self.team}"
+
+
+class TeamChange(models.Model):
+    """Who did what to a team's people (issue 14): invitations, role changes, removals."""
+
+    class Kind(models.TextChoices):
+        INVITED = "invited", "Invited"
+        JOINED = "joined", "Joined"
+        ROLE_CHANGED = "role_changed", "Role changed"
+        REMOVED = "removed", "Removed"
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    subject = models.CharField(max_length=254)
+    summary = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.summary[:60]
 
 
 class Notification(models.Model):

@@ -930,7 +930,7 @@ def exception_approve(
     *,
     exception_request: ExceptionRequest,
     user,
-    comment: str,
+    comment: str = "",
     seen_conceded: Decimal | None = None,
     seen_floor: Decimal | None = None,
 ) -> Concession:
@@ -940,7 +940,8 @@ def exception_approve(
     asked). If it moved since, nothing is approved and DealChanged says what changed, with the
     current figures, so the manager can decide again on what is true now.
     """
-    comment = _text(comment, "comment", required=True, label="Comment")
+    # A comment is optional to approve (issue 14); rejecting needs one, the rep's reason.
+    comment = _text(comment, "comment", required=False, label="Comment")
     with transaction.atomic():
         deal, request = _lock_pending(exception_request, user)
         _require_open(deal)
@@ -988,7 +989,8 @@ def _record_decision(
         DealEvent.Kind.EXCEPTION_APPROVED if approved else DealEvent.Kind.EXCEPTION_REJECTED,
         user,
         f"{'Approved' if approved else 'Rejected'} the exception for "
-        f"{_m(deal, request.amount)} ({request.description}). Comment: {comment}",
+        f"{_m(deal, request.amount)} ({request.description})."
+        + (f" Comment: {comment}" if comment else ""),
         data={"amount": str(request.amount)},
         exception_request=request,
     )
@@ -1162,13 +1164,14 @@ def deal_walk_away(*, deal: Deal, user, reason: str) -> Deal:
         locked.outcome_note = reason
         _close(locked, Deal.Status.WALKED_AWAY)
         _save(locked, "walked_away_net", "walked_away_at", "outcome_note", "status", "closed_at")
-        _event(
+        event = _event(
             locked,
             DealEvent.Kind.WALKED_AWAY,
             user,
             f"Walked away at a net of {_m(locked, locked.net)}. Reason: {reason}",
             data={"net": str(locked.net)},
         )
+        alerts.walked_away(deal=locked, event=event)
     return locked
 
 
@@ -1182,13 +1185,14 @@ def deal_come_back(*, deal: Deal, user) -> Deal:
         locked.came_back = True
         locked.closed_at = None
         _save(locked, "status", "came_back", "closed_at")
-        _event(
+        event = _event(
             locked,
             DealEvent.Kind.CAME_BACK,
             user,
             f"Customer came back; we had walked away at {_m(locked, locked.walked_away_net)}.",
             data={"walked_away_net": str(locked.walked_away_net)},
         )
+        alerts.came_back(deal=locked, event=event)
     return locked
 
 
@@ -1374,6 +1378,17 @@ def _plan_snapshot(deal: Deal) -> dict | None:
 # Notifications (the manager's review, issue 4) ---------------------------------------------------
 # A notification belongs to its reader, not to a deal: reading one changes no deal, so there is
 # no deal row to lock and no DealEvent to write.
+
+
+def notification_mark_read(*, user, notification_id: int) -> bool:
+    """Mark one of `user`'s notifications read (issue 14); False when it is not theirs or was
+    already read. Someone else's notification is never touched."""
+    with transaction.atomic():
+        return bool(
+            Notification.objects.filter(pk=notification_id, user=user, read_at__isnull=True).update(
+                read_at=timezone.now()
+            )
+        )
 
 
 def notifications_mark_read(*, user, up_to_id: int | None = None) -> int:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import approvals, dashboard, deals, imports, notifications, reassign, settings
+from .views import approvals, dashboard, deals, imports, notifications, people, reassign, settings
 
 urlpatterns = [
     # The rep's desk.
@@ -30,6 +30,12 @@ urlpatterns = [
     path("dashboard/", dashboard.dashboard, name="dashboard"),
     path("dashboard/deals.csv", dashboard.export_deals, name="export_deals"),
     path("dashboard/concessions.csv", dashboard.export_concessions, name="export_concessions"),
+    # The team's people (issue 14).
+    path("team/", people.team, name="team"),
+    path("team/invite/", people.invite, name="invite"),
+    path("team/members/<int:pk>/role/", people.member_role, name="member_role"),
+    path("team/members/<int:pk>/remove/", people.member_remove, name="member_remove"),
+    path("join/<str:token>/", people.invite_accept, name="invite_accept"),
     # Everyone.
     path("notifications/", notifications.notification_list, name="notifications"),
     path("notifications/read/", notifications.notifications_read, name="notifications_read"),
@@ -40,4 +46,5 @@ urlpatterns = [
     path("settings/webhooks/", settings.webhooks_page, name="webhooks"),
     path("settings/webhooks/<int:pk>/", settings.webhook_detail, name="webhook_detail"),
     path("settings/webhooks/<int:pk>/disable/", settings.webhook_disable, name="webhook_disable"),
+    path("notifications/<int:pk>/read/", notifications.notification_read, name="notification_read"),
 ]

@@ -257,3 +257,43 @@ def test_a_broken_mail_server_neither_loses_the_concession_nor_breaks_the_reques
     assert record.levelno == logging.ERROR
     assert "Could not send 1 alert email(s) for deal" in record.getMessage()
     assert record.exc_info[0] is ConnectionRefusedError
+
+
+# Issue 14: alerts that matter ------------------------------------------------------------------
+
+
+def test_a_deal_alerts_once_per_level_however_often_it_crosses_back(
+    deal, give, manager, django_capture_on_commit_callbacks, mailoutbox
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        first = give(deal, "800").concession
+        services.concession_retract(concession=first, user=deal.owner, reason="Typo")
+        give(deal, "850")
+    assert Notification.objects.filter(user=manager).count() == 1
+    assert len(mailoutbox) == 1
+    (note,) = Notification.objects.filter(user=manager)
+    assert "is in Danger (Danger)" in note.message
+    assert "is now at" not in note.message
+
+
+def test_walk_aways_and_comebacks_notify_the_managers(deal, manager, owner):
+    services.deal_walk_away(deal=deal, user=owner, reason="Too low")
+    services.deal_come_back(deal=deal, user=owner)
+    messages = list(Notification.objects.filter(user=manager).values_list("message", flat=True))
+    assert len(messages) == 2
+    assert any("olivia walked away from ERP roll-out" in m for m in messages)
+    assert any("came back to ERP roll-out" in m for m in messages)
+    assert not Notification.objects.filter(user=owner).exists()
+
+
+def test_each_person_chooses_which_alerts_and_whether_by_email(
+    deal, give, manager, second_manager, django_capture_on_commit_callbacks, mailoutbox
+):
+    from deals.models import Profile
+
+    Profile.objects.create(user=manager, alert_levels=False)
+    Profile.objects.create(user=second_manager, alert_email=False)
+    with django_capture_on_commit_callbacks(execute=True):
+        give(deal, "800")
+    assert notified() == ["mona"]
+    assert mailoutbox == []

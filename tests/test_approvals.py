@@ -11,6 +11,7 @@ from django.contrib.messages import get_messages
 from django.db.models import Q
 from django.urls import reverse
 
+from deals import services
 from deals.models import Concession, ExceptionRequest
 
 from .desk import HTMX, NASTY, assert_escaped, assert_fragment, page, rows, words
@@ -136,7 +137,8 @@ def test_the_list_costs_the_same_queries_for_3_or_30_requests(
         give(deal, "1000")
         ask(deal, "10")
     client.force_login(manager)
-    with django_assert_max_num_queries(8):
+    # 3 of them for the cards' context: latest concessions, the reps' deals, their requests.
+    with django_assert_max_num_queries(11):
         response = client.get(reverse("approvals"))
     assert page(response).count('class="card request-card') == size
 
@@ -179,24 +181,52 @@ def test_approving_without_javascript_redirects_back_with_a_message(client, mana
     assert approved_concessions(pending).count() == 1
 
 
-def test_a_comment_is_required_and_nothing_is_decided_without_one(client, manager, pending):
+def test_approving_needs_no_comment(client, manager, pending):
+    """Issue 14: a comment is optional to approve; the card says "Approved" in words."""
+    client.force_login(manager)
+    response = client.post(approve_url(pending), {"comment": "  "}, **HTMX)
+    assert response.status_code == 200
+    assert_fragment(response)
+    assert "is-approved" in page(response)
+    assert "Approved Approved: the concession is logged" in words(response)
+    assert (fresh(pending).status, fresh(pending).comment) == ("approved", "")
+    assert approved_concessions(pending).count() == 1
+
+
+def test_rejecting_needs_a_reason_without_javascript_too(client, manager, pending):
     client.force_login(manager)
     before = rows()
-    response = client.post(approve_url(pending), {"comment": "  "}, **HTMX)
+    response = client.post(reject_url(pending), {"comment": ""})
     assert response.status_code == 422
-    assert_fragment(response)
-    assert "Write a comment for the rep." in words(response)
+    assert "<html" in page(response)
+    assert "Write the reason for the rep: rejecting needs one." in words(response)
     assert rows() == before
     assert fresh(pending).status == "pending"
 
 
-def test_a_comment_is_required_without_javascript_too(client, manager, pending):
+def test_a_rejected_card_says_so_in_words(client, manager, pending):
     client.force_login(manager)
-    response = client.post(approve_url(pending), {"comment": ""})
-    assert response.status_code == 422
-    assert "<html" in page(response)
-    assert "Write a comment for the rep." in words(response)
-    assert fresh(pending).status == "pending"
+    response = client.post(reject_url(pending), {"comment": "No."}, **HTMX)
+    assert response.status_code == 200
+    assert "is-rejected" in page(response)
+    assert "Rejected Rejected: nothing was logged" in words(response)
+
+
+def test_the_card_shows_the_deal_the_manager_decides_on(client, manager, pending, make_deal):
+    """Issue 14: opening price, floor, net now, room used, the latest concessions with their
+    gets, and the rep's record, as the deal page shows the figures."""
+    other = make_deal(title="Walked")
+    services.deal_walk_away(deal=other, user=other.owner, reason="Too low")
+    client.force_login(manager)
+    text = words(client.get(reverse("approvals")))
+    assert "Opening price $10,000.00" in text
+    assert "Walk-away floor $9,000.00" in text
+    assert "Net now $9,400.00" in text
+    assert "Room used 60%" in text
+    assert "Target price" not in text
+    assert "Latest concessions" in text
+    assert "nothing in return" in text
+    assert "olivia's record: 2 deals, 1 walk-away, 1 exception asked, 0 granted." in text
 
 
 def test_approving_after_the_deal_moved_on_tells_what_changed_and_logs_nothing(
@@ -390,3 +420,10 @@ def test_deciding_costs_the_same_queries_however_long_the_deals_ledger(
         response = client.post(approve_url(request), {"comment": COMMENT}, **HTMX)
     assert response.status_code == 200
     assert Concession.objects.filter(Q(exception_request=request)).count() == 1
+
+
+def test_the_reps_deals_list_marks_deals_waiting_for_approval(client, owner, pending, make_deal):
+    make_deal(title="Quiet deal")
+    client.force_login(owner)
+    body = page(client.get(reverse("deal_list")))
+    assert body.count("Waiting for approval") == 1

@@ -28,7 +28,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, path, reverse
 import walkaway.urls
 from deals import services
 from deals.integrations import WebhookEndpoint
-from deals.models import Concession, Notification
+from deals.models import Concession, Membership, Notification
 
 from .desk import rows
 
@@ -140,8 +140,10 @@ EXPECTED: dict[str, Entry] = {
     "exception_approve": Entry(
         get=(LOGIN, 405, 405, 405, 405, 405),
         # The rep may see the deal but not decide on it: the request is not theirs to find.
+        # (A comment is optional to approve: a figure that is not money is what is refused.)
         post=(LOGIN, 404, 404, 422, 404, 422),
         target="exception",
+        data={"seen_conceded": "lots"},
     ),
     "exception_reject": Entry(
         get=(LOGIN, 405, 405, 405, 405, 405),
@@ -164,6 +166,62 @@ EXPECTED: dict[str, Entry] = {
         get=(LOGIN, 200, 200, 200, 200, 200),
         post=(LOGIN, 405, 405, 405, 405, 405),
     ),
+    "notification_read": Entry(
+        get=(LOGIN, 405, 405, 405, 405, 405),
+        # Someone else's notification is never touched; one's own is marked read.
+        post=(LOGIN, 303, 303, 303, 303, 303),
+        target="notification",
+    ),
+    # Issue 14: the team's people.
+    "team": Entry(
+        get=(LOGIN, 403, 403, 200, 200, 200),
+        post=(LOGIN, 405, 405, 405, 405, 405),
+    ),
+    "invite": Entry(
+        get=(LOGIN, 405, 405, 405, 405, 405),
+        post=(LOGIN, 403, 403, 422, 422, 422),
+    ),
+    "member_role": Entry(
+        get=(LOGIN, 405, 405, 405, 405, 405),
+        # The member is the team's manager; a role that does not exist is refused.
+        post=(LOGIN, 403, 403, 422, 404, 422),
+        target="membership",
+        data={"role": "boss"},
+    ),
+    "member_remove": Entry(
+        get=(LOGIN, 405, 405, 405, 405, 405),
+        # The team's only manager is not removed: it needs one.
+        post=(LOGIN, 403, 403, 409, 404, 409),
+        target="membership",
+    ),
+    "invite_accept": Entry(
+        # An unknown token: gone, for everyone.
+        get=(410, 410, 410, 410, 410, 410),
+        post=(410, 410, 410, 410, 410, 410),
+    ),
+    "settings": Entry(
+        get=(LOGIN, 200, 200, 200, 200, 200),
+        post=(LOGIN, 422, 422, 422, 422, 422),
+        data={"time_zone": "Mars/Olympus"},
+    ),
+    "password_reset": Entry(
+        get=(200, 200, 200, 200, 200, 200),
+        # No email: the form again.
+        post=(200, 200, 200, 200, 200, 200),
+    ),
+    "password_reset_done": Entry(
+        get=(200, 200, 200, 200, 200, 200),
+        post=(405, 405, 405, 405, 405, 405),
+    ),
+    "password_reset_confirm": Entry(
+        # A link that is not one: the page says so, and sets nothing.
+        get=(200, 200, 200, 200, 200, 200),
+        post=(200, 200, 200, 200, 200, 200),
+    ),
+    "password_reset_complete": Entry(
+        get=(200, 200, 200, 200, 200, 200),
+        post=(405, 405, 405, 405, 405, 405),
+    ),
     "notifications_read": Entry(
         get=(LOGIN, 405, 405, 405, 405, 405),
         # A tampered "up to" marks nothing read and goes back to the list.
@@ -173,10 +231,6 @@ EXPECTED: dict[str, Entry] = {
     "deal_import": Entry(
         get=(LOGIN, 403, 403, 200, 200, 200),
         post=(LOGIN, 403, 403, 422, 422, 422),
-    ),
-    "settings": Entry(
-        get=(LOGIN, 200, 200, 200, 200, 200),
-        post=(LOGIN, 405, 405, 405, 405, 405),
     ),
     "api_token_create": Entry(
         get=(LOGIN, 405, 405, 405, 405, 405),
@@ -307,7 +361,13 @@ def world(owner, teammate, manager, other_manager, staff, deal, give):
         created_by=manager,
     )
     return types.SimpleNamespace(
-        deal=deal, concession=concession, exception=exception, token=token, webhook=endpoint
+        deal=deal,
+        concession=concession,
+        exception=exception,
+        token=token,
+        webhook=endpoint,
+        notification=Notification.objects.filter(user=owner).first(),
+        membership=Membership.objects.get(user=manager),
     )
 
 
@@ -321,6 +381,10 @@ def url_for(name: str, world) -> str:
     if "pk" in params:
         target = EXPECTED[name].target
         kwargs["pk"] = getattr(world, target).pk
+    if "token" in params:
+        kwargs["token"] = "not-an-invitation"
+    if "uidb64" in params:
+        kwargs.update(uidb64="MQ", token="not-a-token")
     if "concession_pk" in params:
         kwargs["concession_pk"] = world.concession.pk
     return reverse(name, kwargs=kwargs)

@@ -356,11 +356,12 @@ def test_outcomes_cost_the_same_queries_however_long_the_ledger(
     with django_assert_max_num_queries(9):
         response = client.post(url("deal_win", deal), {"final_price": "a lot"}, **HTMX)
     assert response.status_code == 422
-    # One more since issue 15: the write reads its team's webhook endpoints (the outbox).
-    with django_assert_max_num_queries(10):
+    # One more since issue 15 (the write reads its team's webhook endpoints, the outbox), and
+    # walking away and coming back tell the team's managers (issue 14): one more each.
+    with django_assert_max_num_queries(11):
         response = client.post(url("deal_walk_away", deal), {"reason": "Too low"})
     assert response.status_code == 302
-    with django_assert_max_num_queries(16):
+    with django_assert_max_num_queries(17):
         assert client.post(url("deal_come_back", deal), **HTMX).status_code == 200
     with django_assert_max_num_queries(16):
         response = client.post(url("deal_lose", deal), {"reason": "timing"}, **HTMX)

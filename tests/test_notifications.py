@@ -33,7 +33,11 @@ def unread(user) -> int:
 
 
 def messages_on_page(response) -> list[str]:
-    return re.findall(r'<a href="/deals/\d+/">([^<]+)</a>', page(response))
+    # Issue 14: each item is its message, then a link to its deal and its own "Mark read".
+    return re.findall(
+        r'<p class="notification-message">(?:<span class="tag unread-tag">New</span> )?([^<]+)</p>',
+        page(response),
+    )
 
 
 def test_the_list_shows_the_users_notifications_newest_first_each_linking_to_the_deal(
@@ -180,3 +184,26 @@ def test_the_service_marks_only_unread_notifications_and_says_how_many(manager, 
     assert services.notifications_mark_read(user=manager) == 0
     first.refresh_from_db()
     assert Notification.objects.get(pk=alerted[0].pk).read_at == first.read_at
+
+
+def test_each_notification_is_marked_read_on_its_own(client, manager, alerted):
+    level, request = alerted
+    client.force_login(manager)
+    body = page(client.get(URL))
+    assert body.count(">Mark read</button>") == 2
+    response = client.post(reverse("notification_read", args=[level.pk]), **HTMX)
+    assert response.status_code == 200
+    assert 'id="nav-unread-count" hx-swap-oob="true"' in page(response)
+    level.refresh_from_db()
+    request.refresh_from_db()
+    assert level.read_at is not None
+    assert request.read_at is None
+
+
+def test_nobody_marks_anyone_elses_notification(client, owner, alerted):
+    level, _ = alerted
+    client.force_login(owner)
+    response = client.post(reverse("notification_read", args=[level.pk]))
+    assert response.status_code == 303
+    level.refresh_from_db()
+    assert level.read_at is None

@@ -210,3 +210,34 @@ def test_alerts_raised_while_seeding_write_notifications_but_send_no_email():
     seed("--force")
     assert Notification.objects.exists()
     assert mail.outbox == []
+
+
+def test_the_demo_spans_the_last_six_months_in_order(seeded):
+    """Issue 14: every period of the dashboard shows something."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from deals.models import DealEvent
+
+    now = timezone.now()
+    created = sorted(Deal.objects.values_list("created_at", flat=True))
+    assert now - created[0] > dt.timedelta(days=170)
+    assert now - created[-1] < dt.timedelta(days=14)
+    months = {(c.year, c.month) for c in created}
+    assert len(months) >= 6
+    for deal in Deal.objects.all():
+        events = list(DealEvent.objects.filter(deal=deal).order_by("id"))
+        times = [e.created_at for e in events]
+        assert times == sorted(times)
+        assert deal.created_at <= times[0] and deal.updated_at == times[-1] <= now
+        if deal.closed_at:
+            assert deal.closed_at == times[-1]
+
+
+def test_the_demo_manager_hears_only_what_matters(seeded):
+    """Issue 14: far fewer than the 17 alerts of old, each about one deal and level at most."""
+    manager = get_user_model().objects.get(username="manager")
+    level_alerts = Notification.objects.filter(user=manager, event__kind="level_changed")
+    pairs = list(level_alerts.values_list("deal_id", "event__data__to"))
+    assert len(pairs) == len(set(pairs))

@@ -230,15 +230,21 @@ def test_an_inactive_manager_may_not_approve(pending, manager):
 
 
 @pytest.mark.parametrize("comment", ["", "   ", None])
-def test_a_decision_needs_a_comment(deal, pending, manager, comment):
+def test_a_rejection_needs_a_reason(deal, pending, manager, comment):
     before, asked = rows(), request_state(pending)
     with pytest.raises(services.InvalidValue) as refused:
-        services.exception_approve(exception_request=pending, user=manager, comment=comment)
-    assert refused.value.field == "comment"
-    with pytest.raises(services.InvalidValue):
         services.exception_reject(exception_request=pending, user=manager, comment=comment)
+    assert refused.value.field == "comment"
     assert rows() == before
     assert request_state(pending) == asked
+
+
+@pytest.mark.parametrize("comment", ["", "   ", None])
+def test_an_approval_needs_no_comment(deal, pending, manager, comment):
+    """Issue 14: the comment is optional to approve."""
+    services.exception_approve(exception_request=pending, user=manager, comment=comment)
+    pending.refresh_from_db()
+    assert (pending.status, pending.comment) == ("approved", "")
 
 
 def test_a_request_cannot_be_approved_twice(deal, pending, manager):

@@ -307,6 +307,10 @@ SITE_URL = env_site_url("SITE_URL")
 WALKAWAY_DEFAULT_CURRENCY = env_str("WALKAWAY_DEFAULT_CURRENCY", "USD").upper()
 WALKAWAY_LOCALE = env_str("WALKAWAY_LOCALE", "en_US")
 WALKAWAY_DEALS_PER_PAGE = env_int("WALKAWAY_DEALS_PER_PAGE", 25)
+# Days an invitation's one-time link stays valid (issue 14).
+WALKAWAY_INVITATION_DAYS = env_int("WALKAWAY_INVITATION_DAYS", 7)
+if WALKAWAY_INVITATION_DAYS < 1:
+    raise ImproperlyConfigured("WALKAWAY_INVITATION_DAYS must be at least 1.")
 
 
 # The API (deals/api) and its webhooks.

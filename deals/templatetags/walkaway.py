@@ -17,6 +17,12 @@ def money(amount: Decimal | None, currency: str) -> str:
 
 
 @register.filter
+def get_count(counts: dict, key: str) -> int:
+    """{{ bucket.counts|get_count:series.key }}: a chart's count, 0 when there is none."""
+    return counts.get(key, 0)
+
+
+@register.filter
 def percent(value: Decimal | None) -> str:
     if value is None:
         return ""

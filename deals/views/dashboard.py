@@ -16,12 +16,21 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from .. import export, reports
+from .. import dashboard_charts, export, reports
 from ..erosion import Level
 from ..models import Deal, DealStatus
 
 PERIOD_DAYS = 90
 ANY_STATUS = "any"
+CUSTOM = "custom"
+# The one period control (issue 14): presets, in days back from today, and a custom range.
+PERIOD_PRESETS = [
+    ("30", "Last 30 days"),
+    ("90", "Last 90 days"),
+    ("182", "Last 6 months"),
+    ("365", "Last 12 months"),
+    (CUSTOM, "Custom range"),
+]
 
 
 def manager_required(view):
@@ -70,8 +79,9 @@ class DashboardFilterForm(forms.Form):
     )
     date_from = forms.DateField(label="From", required=False, widget=DateInput)
     date_to = forms.DateField(label="To", required=False, widget=DateInput)
-    period_from = forms.DateField(label="Period start", required=False, widget=DateInput)
-    period_to = forms.DateField(label="Period end", required=False, widget=DateInput)
+    period = forms.ChoiceField(label="Period", required=False, choices=PERIOD_PRESETS)
+    period_from = forms.DateField(label="From", required=False, widget=DateInput)
+    period_to = forms.DateField(label="To", required=False, widget=DateInput)
 
     def __init__(self, *args, reps=(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -103,7 +113,13 @@ class DashboardFilterForm(forms.Form):
             date_to=self._value("date_to"),
         )
 
-    def period(self) -> reports.Period:
+    def chosen_period(self) -> reports.Period:
+        """A preset counts back from today; a custom range (or dates typed without choosing
+        "Custom range", as older links carry) uses its dates, each defaulting as before."""
+        preset = self._value("period") or ""
+        if preset and preset != CUSTOM:
+            end = timezone.localdate()
+            return reports.Period(start=reports.days_before(end, int(preset) - 1), end=end)
         end = self._value("period_to") or timezone.localdate()
         start = self._value("period_from") or reports.days_before(end, PERIOD_DAYS - 1)
         return reports.Period(start=start, end=max(start, end))
@@ -143,7 +159,7 @@ def dashboard(request):
     if request.htmx and request.htmx.target == "deal-table":
         # Paging through the list needs none of the figures.
         return render(request, "deals/dashboard.html#deal-table", context)
-    period = form.period()
+    period = form.chosen_period()
     period_deals = period.deals(managed)
     context.update(
         level_counts=reports.open_level_counts(managed),
@@ -151,6 +167,7 @@ def dashboard(request):
         reps=reports.rep_figures(period_deals),
         planning=reports.plan_figures(period_deals),
         walk_aways=reports.walk_away_figures(period_deals),
+        charts=dashboard_charts.build(managed, period),
     )
     template = "deals/dashboard.html" + ("#dashboard-body" if request.htmx else "")
     return render(request, template, context)

@@ -14,6 +14,7 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.db.models import Exists, OuterRef
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
@@ -37,7 +38,7 @@ from ..forms import (
     WalkAwayForm,
     WinForm,
 )
-from ..models import Concession, Deal
+from ..models import Concession, Deal, ExceptionRequest
 from ..money import MoneyError, format_money, parse_money
 
 DETAIL = "deals/deal_detail.html"
@@ -50,6 +51,14 @@ DEAL_LIST = "deals/deal_list.html"
 def deal_list(request):
     filters = DealFilterForm(request.GET or None)
     deals = Deal.objects.visible_to(request.access).select_related("owner")
+    # Issue 14 (manager): which deals wait for a manager's decision, in the same statement.
+    deals = deals.annotate(
+        awaiting_approval=Exists(
+            ExceptionRequest.objects.filter(
+                deal=OuterRef("pk"), status=ExceptionRequest.Status.PENDING
+            )
+        )
+    )
     # An unknown value drops only its own filter: cleaned_data keeps every field that was valid.
     filters.is_valid()
     chosen = getattr(filters, "cleaned_data", {})

@@ -6,7 +6,7 @@ from django import forms
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Max
-from django.http import HttpResponseRedirect
+from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
@@ -23,7 +23,11 @@ class MarkReadForm(forms.Form):
 
 
 def _list_context(request) -> dict:
-    notifications = Notification.objects.filter(user=request.user).order_by("-created_at", "-pk")
+    notifications = (
+        Notification.objects.filter(user=request.user)
+        .select_related("deal")
+        .order_by("-created_at", "-pk")
+    )
     page = Paginator(notifications, NOTIFICATIONS_PER_PAGE).get_page(request.GET.get("page"))
     newest = notifications.aggregate(newest=Max("pk"))["newest"]
     form = MarkReadForm(initial={"up_to": newest})
@@ -54,6 +58,22 @@ def notifications_read(request):
     if request.htmx:
         return render(request, "deals/notifications.html#notification-list", _list_context(request))
     messages.success(request, f"Marked {count} notification{'' if count == 1 else 's'} read.")
+    return _see_other()
+
+
+@require_POST
+def notification_read(request, pk: int):
+    """Mark one notification read (issue 14); with htmx only that item comes back."""
+    services.notification_mark_read(user=request.user, notification_id=pk)
+    if request.htmx:
+        note = Notification.objects.filter(user=request.user, pk=pk).first()
+        if note is None:
+            return HttpResponse(status=204)
+        return render(
+            request,
+            "deals/notifications.html#notification-item",
+            {"note": note, "oob_badges": True},
+        )
     return _see_other()
 
 

@@ -1,7 +1,7 @@
 """Settings: every person's page (/settings/), with its "API tokens" section; and, for
 managers, the team's webhooks (/settings/webhooks/) with every delivery attempt.
 
-Other sections (name, email, locale, alerts) join the page later, each in its own partial.
+The profile part (name, email, locale, time zone, alerts) is views/people.py's.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from ..forms import DomainForm, TextField
 from ..integrations import ApiToken, WebhookAttempt
 from ..models import Team
 from ..shapes import ALL_EVENT_TYPES, EVENT_TYPES
+from . import people as people_views
 from .dashboard import manager_required
 
 SETTINGS = "deals/settings.html"
@@ -37,9 +38,13 @@ def _see_other(name: str, *args) -> HttpResponseRedirect:
     return response
 
 
-def _settings_page(request, *, form=None, new_token: str = "", status: int = 200):
+def _settings_page(
+    request, *, form=None, settings_form=None, new_token: str = "", status: int = 200
+):
+    """The whole Settings page: the person's profile and alerts, then their API tokens."""
     context = {
         "nav": "settings",
+        **people_views.profile_context(request, settings_form),
         "tokens": ApiToken.objects.filter(user=request.user),
         "token_form": form or TokenForm(),
         "new_token": new_token,
@@ -47,8 +52,13 @@ def _settings_page(request, *, form=None, new_token: str = "", status: int = 200
     return render(request, SETTINGS, context, status=status)
 
 
-@require_GET
+@require_http_methods(["GET", "POST"])
 def settings_page(request):
+    if request.method == "POST":
+        return people_views.settings_save(
+            request,
+            draw=lambda form, status: _settings_page(request, settings_form=form, status=status),
+        )
     return _settings_page(request)
 
 

@@ -8,15 +8,33 @@ Deal or Concession row itself.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.db.models import F
 from django.test.utils import override_settings
+from django.utils import timezone
 
 from deals import services
-from deals.models import Concession, Deal, ExceptionRequest, Membership, Role, Team
+from deals.models import (
+    Concession,
+    Deal,
+    DealEvent,
+    ExceptionRequest,
+    FloorChange,
+    Membership,
+    Notification,
+    Role,
+    Team,
+)
+
+# The demo spans the last six months (issue 14), so every period of the dashboard shows
+# something: the first deal starts this many days ago, the last a few days ago.
+SPAN_DAYS = 175
+STORY_DAYS = 21
 
 TEAM_NAME = "Print & Packaging Sales"
 PASSWORD = "walkaway"  # noqa: S105 - the demo's published password, refused without DEBUG
@@ -608,8 +626,11 @@ class Command(BaseCommand):
         with quiet_mail, transaction.atomic():
             users, existing = self._people()
             team = self._team(users)
-            for spec in DEALS:
-                self._deal(spec, team, users)
+            now = timezone.now()
+            for index, spec in enumerate(DEALS):
+                deal = self._deal(spec, team, users)
+                days_ago = SPAN_DAYS - index * (SPAN_DAYS - 3) // max(len(DEALS) - 1, 1)
+                _backdate(deal, now - timedelta(days=days_ago), now)
         self._report(existing)
 
     def _people(self):
@@ -643,7 +664,7 @@ class Command(BaseCommand):
                 )
         return team
 
-    def _deal(self, spec: DemoDeal, team: Team, users) -> None:
+    def _deal(self, spec: DemoDeal, team: Team, users) -> Deal:
         owner = users[spec.owner]
         manager = users["manager"]
         try:
@@ -726,6 +747,7 @@ class Command(BaseCommand):
         except services.DomainError as e:
             # The demo data is fixed, so a refusal here means a service rule changed under it.
             raise CommandError(f"Seeding stopped at {spec.title!r}: {e.message}") from e
+        return deal
 
     def _report(self, existing: list[str]) -> None:
         deals = Deal.objects.filter(team__name=TEAM_NAME)
@@ -745,3 +767,40 @@ class Command(BaseCommand):
             else:
                 self.stdout.write(f"  {username:<8} ({what})")
         self.stdout.write(f"Password: {PASSWORD}")
+
+
+def _backdate(deal: Deal, start, now) -> None:
+    """Move a deal's story, made a moment ago through the services, to start at `start` and
+    unfold over up to STORY_DAYS days (never past `now`), keeping the order of everything in
+    it. Only timestamps move; the deal's row moves its version, as every write to it must."""
+    events = list(DealEvent.objects.filter(deal=deal).order_by("created_at", "id"))
+    span = min(timedelta(days=STORY_DAYS), (now - start) - timedelta(hours=1))
+    step = span / max(len(events), 1)
+    moved = {}
+    for position, event in enumerate(events):
+        moved[event.pk] = start + step * position
+        DealEvent.objects.filter(pk=event.pk).update(created_at=moved[event.pk])
+        if event.concession_id:
+            Concession.objects.filter(pk=event.concession_id).update(created_at=moved[event.pk])
+        Notification.objects.filter(event_id=event.pk).update(created_at=moved[event.pk])
+    for request in ExceptionRequest.objects.filter(deal=deal):
+        times = [moved[e.pk] for e in events if e.exception_request_id == request.pk]
+        if times:
+            ExceptionRequest.objects.filter(pk=request.pk).update(created_at=times[0])
+            if request.decided_at is not None:
+                ExceptionRequest.objects.filter(pk=request.pk).update(decided_at=times[-1])
+    floors = [moved[e.pk] for e in events if e.kind == DealEvent.Kind.FLOOR_CHANGED]
+    for change, when in zip(
+        FloorChange.objects.filter(deal=deal).order_by("id"), floors, strict=False
+    ):
+        FloorChange.objects.filter(pk=change.pk).update(created_at=when)
+    last = moved[events[-1].pk] if events else start
+    walked = [moved[e.pk] for e in events if e.kind == DealEvent.Kind.WALKED_AWAY]
+    deal.refresh_from_db()
+    Deal.objects.filter(pk=deal.pk).update(
+        created_at=start,
+        updated_at=last,
+        closed_at=last if deal.closed_at else None,
+        walked_away_at=walked[-1] if walked else deal.walked_away_at,
+        version=F("version") + 1,
+    )

@@ -59,6 +59,8 @@ class Notes:
     outcome_error: str = ""
     preview: Assessment | None = None
     preview_problem: str = ""
+    # What "5%" or "40k" became, shown with the preview.
+    preview_typed_as: Decimal | None = None
     focus_amount: bool = False
     # What the plan's check said after a save (below the target, steps that do not shrink).
     plan_saved: bool = False

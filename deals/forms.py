@@ -13,7 +13,7 @@ from django.forms.renderers import TemplatesSetting
 
 from .erosion import Level
 from .models import ConcessionKind, DealStatus, LostReason, one_line
-from .money import TOO_LARGE, MoneyError, currency_codes, parse_money
+from .money import TOO_LARGE, MoneyError, currency_codes, currency_label, read_amount
 from .services import TEXT_LIMIT, TITLE_LIMIT, DomainError
 
 COMMON_CURRENCIES = ["USD", "EUR", "GBP", "CAD", "AUD", "CHF", "JPY", "SEK", "NOK", "DKK"]
@@ -35,10 +35,13 @@ def shown(field: forms.Field, *, wide: bool = False, hide_optional: bool = False
 
 
 class MoneyField(forms.CharField):
-    """Money as typed ("12,500.00"), parsed to a Decimal by the same rules the services use."""
+    """Money as typed ("12,500.00" in en_US, "12.500,00" in de_DE), read in the person's
+    locale to a Decimal that the services then check by their own rules."""
 
     def __init__(self, *, allow_zero: bool = False, **kwargs):
         self.allow_zero = allow_zero
+        # "5%" reads as a share of this (a deal's opening price), when a form sets it.
+        self.percent_of = None
         super().__init__(**kwargs)
 
     def widget_attrs(self, widget):
@@ -53,7 +56,8 @@ class MoneyField(forms.CharField):
         if len(value) > 40:
             raise forms.ValidationError(TOO_LARGE)
         try:
-            return parse_money(value, allow_zero=self.allow_zero)
+            # In the person's locale (the request's), strictly; "40k", "€48,000" and "5%" too.
+            return read_amount(value, allow_zero=self.allow_zero, percent_of=self.percent_of)
         except MoneyError as e:
             raise forms.ValidationError(str(e)) from None
 
@@ -131,7 +135,8 @@ class DomainForm(forms.Form):
 
 def _currency_choices():
     rest = sorted(currency_codes() - set(COMMON_CURRENCIES))
-    return [(c, c) for c in COMMON_CURRENCIES + rest]
+    # "EUR — Euro": a code alone says little to someone who has not memorised ISO 4217.
+    return [(c, currency_label(c)) for c in COMMON_CURRENCIES + rest]
 
 
 class DealForm(DomainForm):
@@ -215,8 +220,10 @@ class ConcessionForm(DomainForm):
     # The planned step this give follows ("Log this step"); empty: off plan.
     plan_step = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=1)
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, opening_price=None, **kwargs):
         super().__init__(*args, **kwargs)
+        # "5%": five percent of the deal's opening price.
+        self.fields["amount"].percent_of = opening_price
         if not self.is_bound:
             self.initial.setdefault("form_key", new_form_key())
 

@@ -13,6 +13,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from babel.numbers import get_currency_precision
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.db.models import OuterRef, Subquery
@@ -286,7 +287,8 @@ def _shortfall(deal: Deal, amount: Decimal) -> Decimal:
 
 
 def _m(deal: Deal, amount: Decimal | None) -> str:
-    return format_money(amount, deal.currency)
+    # Sentences written into the history are read by everyone: the house locale, not the actor's.
+    return format_money(amount, deal.currency, settings.WALKAWAY_LOCALE)
 
 
 def _set_conceded(

@@ -75,7 +75,12 @@ def test_the_preview_writes_nothing(client, owner, deal, give):
         ("-5", "Enter a positive amount."),
         ("NaN", "Enter an amount such as 1250.00."),
         ("Infinity", "Enter an amount such as 1250.00."),
-        ("1.001", "Use at most two decimal places."),
+        ("1.0001", "Use at most two decimal places."),
+        (
+            "1.001",
+            "“1.001” reads two ways: 1,001.00 or 1.00. "
+            "Type it as 1,001.00 or as 1.00, with two decimal places.",
+        ),
         (str(10**15), TOO_LARGE),
         ("ten", "Enter an amount such as 1250.00."),
         ("9" * 500, TOO_LARGE),

@@ -114,7 +114,7 @@ def test_a_win_below_the_floor_with_an_approved_exception_is_allowed(
         ("-1", "Enter a positive amount."),
         ("NaN", "Enter an amount such as 1250.00."),
         ("Infinity", "Enter an amount such as 1250.00."),
-        ("9500.001", "Use at most two decimal places."),
+        ("9500.0001", "Use at most two decimal places."),
         (str(10**15), "That amount is too large."),
         ("a lot", "Enter an amount such as 1250.00."),
     ],

@@ -38,7 +38,7 @@ from ..forms import (
     WinForm,
 )
 from ..models import Concession, Deal
-from ..money import MoneyError, format_money, parse_money
+from ..money import MoneyError, format_money, read_amount
 
 DETAIL = "deals/deal_detail.html"
 DEAL_LIST = "deals/deal_list.html"
@@ -165,10 +165,10 @@ def concession_preview(request, pk: int):
     else:
         deal = _visible_deal(request, pk)
     raw = request.GET.get("amount", "")
-    preview, problem = None, ""
+    preview, problem, amount = None, "", None
     if raw.strip():
         try:
-            amount = parse_money(raw[:40])
+            amount = read_amount(raw[:40], percent_of=deal.opening_price)
         except MoneyError as e:
             problem = str(e)
         else:
@@ -178,12 +178,25 @@ def concession_preview(request, pk: int):
                 conceded=deal.conceded,
                 amount=amount,
             )
+    # "5%" and "40k" are shown as the amount they become, before anything is logged.
+    converted = raw.strip()[-1:] in ("%", "k", "K")
+    typed_as = amount if amount is not None and converted else None
     if request.htmx:
-        context = {"preview": preview, "problem": problem, "currency": deal.currency}
+        context = {
+            "preview": preview,
+            "problem": problem,
+            "currency": deal.currency,
+            "typed_as": typed_as,
+        }
         return TemplateResponse(request, DETAIL + "#preview", context)
     form = ConcessionForm(initial={"amount": raw[:40]})
     desk = _desk(
-        request, deal, DeskForms(concession=form), preview=preview, preview_problem=problem
+        request,
+        deal,
+        DeskForms(concession=form),
+        preview=preview,
+        preview_problem=problem,
+        preview_typed_as=typed_as,
     )
     return _page(request, desk)
 
@@ -220,7 +233,7 @@ def _not_found() -> Http404:
 @require_POST
 def concession_log(request, pk: int):
     deal = _visible_deal(request, pk)
-    form = ConcessionForm(request.POST)
+    form = ConcessionForm(request.POST, opening_price=deal.opening_price)
     if not form.is_valid():
         return _refused(request, deal, DeskForms(concession=form), "concession-panel", status=422)
     data = form.cleaned_data

@@ -28,6 +28,7 @@ from .forms import (
     WinForm,
 )
 from .models import Concession, Deal, DealEvent, ExceptionRequest, PlanStep
+from .money import format_money
 
 # A phone shows the latest entries; "Show all" opens the whole ledger and history.
 RECENT = 20
@@ -115,6 +116,18 @@ class Desk:
     def target_gap_abs(self) -> Decimal | None:
         gap = self.target_gap
         return None if gap is None else abs(gap)
+
+    @property
+    def outcome_words(self) -> str:
+        """What a closed deal's status says: "Won at $41,000.00", "Lost", "Walked away"."""
+        deal = self.deal
+        if deal.status == Deal.Status.WON:
+            return f"Won at {format_money(deal.final_price, deal.currency)}"
+        if deal.status == Deal.Status.LOST:
+            return "Lost"
+        if deal.status == Deal.Status.WALKED_AWAY:
+            return "Walked away"
+        return ""
 
     @property
     def concessions_more(self) -> bool:

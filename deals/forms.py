@@ -304,15 +304,42 @@ StepFormSet = forms.formset_factory(
 )
 
 
-class DealFilterForm(forms.Form):
-    """The deals list's filters; unknown values are ignored rather than shown as errors."""
+CLOSED = "closed"
+ALL = "all"
 
+SORTS = [("recent", "Last change"), ("room", "Room used"), ("net", "Net")]
+
+
+class DealFilterForm(forms.Form):
+    """The deals list's search, filters and order; unknown values are ignored rather than
+    shown as errors. Open deals come first; closed ones are behind the status filter."""
+
+    q = forms.CharField(label="Search", required=False, max_length=100)
     status = forms.ChoiceField(
-        label="Status", required=False, choices=[("", "Any status"), *DealStatus.choices]
+        label="Status",
+        required=False,
+        choices=[
+            (DealStatus.OPEN, "Open"),
+            (CLOSED, "Closed"),
+            (ALL, "All"),
+            *[(v, label) for v, label in DealStatus.choices if v != DealStatus.OPEN],
+        ],
     )
     level = forms.ChoiceField(
         label="Level", required=False, choices=[("", "Any level"), *Level.choices]
     )
+    owner = forms.TypedChoiceField(label="Owner", required=False, coerce=int, empty_value=None)
+    sort = forms.ChoiceField(label="Sort by", required=False, choices=SORTS)
+
+    def __init__(self, *args, owners=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if owners is None:
+            # Only managers choose an owner; a rep's list is theirs.
+            del self.fields["owner"]
+        else:
+            self.fields["owner"].choices = [("", "Anyone")] + [
+                (str(u.pk), _person(u)) for u in owners
+            ]
 
 
 class BoundedLogin:

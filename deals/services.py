@@ -396,8 +396,8 @@ def deal_create(
             deal,
             DealEvent.Kind.CREATED,
             user,
-            f"Deal created: opening price {_m(deal, opening_price)}, "
-            f"walk-away floor {_m(deal, floor)}.",
+            # The history already says "Deal created"; the sentence gives the figures.
+            f"Opening price {_m(deal, opening_price)}, walk-away floor {_m(deal, floor)}.",
             data={"opening_price": str(opening_price), "floor": str(floor), "currency": currency},
         )
     return deal

@@ -245,9 +245,7 @@ def test_a_closed_deal_takes_no_more_concessions(client, owner, deal):
     before = rows()
     response = client.post(url(deal), typed(), **HTMX)
     assert response.status_code == 409
-    assert "This deal is lost Lost: Competitor. No more concessions can be logged." in words(
-        response
-    )
+    assert "Lost Reason: Competitor. No more concessions can be logged." in words(response)
     assert rows() == before
 
 

@@ -66,9 +66,7 @@ def test_a_win_without_a_price_is_won_at_the_net(client, owner, deal, give):
     assert (event.actor, event.data) == (owner, {"final_price": "9600.00"})
     followed = client.get(response.headers["Location"])
     assert "Marked won at $9,600.00." in words(followed)
-    assert "This deal is won Won at $9,600.00. No more concessions can be logged." in words(
-        followed
-    )
+    assert "Won at $9,600.00 No more concessions can be logged." in words(followed)
 
 
 def test_a_win_at_a_typed_price(client, owner, deal):

@@ -13,7 +13,9 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import get_user_model
 from django.core.paginator import Paginator
+from django.db.models import Case, DecimalField, ExpressionWrapper, F, Q, Value, When
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
@@ -25,6 +27,8 @@ from django_htmx.http import HttpResponseClientRedirect, reswap, retarget
 from .. import erosion, services
 from ..desk import DeskForms, Notes, desk_build
 from ..forms import (
+    ALL,
+    CLOSED,
     ConcessionForm,
     DealFilterForm,
     DealForm,
@@ -48,27 +52,65 @@ DEAL_LIST = "deals/deal_list.html"
 
 @require_GET
 def deal_list(request):
-    filters = DealFilterForm(request.GET or None)
-    deals = Deal.objects.visible_to(request.access).select_related("owner")
+    access = request.access
+    owners = None
+    if access.manages_any:
+        owners = list(
+            get_user_model()
+            .objects.filter(
+                **({} if access.staff else {"memberships__team_id__in": sorted(access.managed)})
+            )
+            .distinct()
+            .order_by("username")
+        )
+    filters = DealFilterForm(request.GET or None, owners=owners)
+    deals = Deal.objects.visible_to(access).select_related("owner")
     # An unknown value drops only its own filter: cleaned_data keeps every field that was valid.
     filters.is_valid()
     chosen = getattr(filters, "cleaned_data", {})
-    if chosen.get("status"):
-        deals = deals.filter(status=chosen["status"])
+    status = chosen.get("status") or Deal.Status.OPEN
+    if status == CLOSED:
+        deals = deals.exclude(status=Deal.Status.OPEN)
+    elif status != ALL:
+        deals = deals.filter(status=status)
+    if chosen.get("q"):
+        q = chosen["q"].strip()
+        deals = deals.filter(Q(title__icontains=q) | Q(customer__icontains=q))
+    if chosen.get("owner"):
+        deals = deals.filter(owner_id=chosen["owner"])
     if chosen.get("level"):
         # Today's thresholds, as the rows show them (see DealQuerySet.with_current_level).
         deals = deals.with_current_level().filter(current_level=chosen["level"])
-    deals = deals.order_by("-updated_at", "-id")
+    # Open deals first, then the chosen order.
+    open_first = Case(When(status=Deal.Status.OPEN, then=Value(0)), default=Value(1))
+    sort = chosen.get("sort") or "recent"
+    if sort == "room":
+        deals = deals.annotate(
+            used=ExpressionWrapper(
+                F("conceded") * 10000 / (F("opening_price") - F("floor")),
+                output_field=DecimalField(max_digits=30, decimal_places=4),
+            )
+        ).order_by(open_first, "-used", "-id")
+    elif sort == "net":
+        deals = deals.annotate(
+            net_now=ExpressionWrapper(
+                F("opening_price") - F("conceded"),
+                output_field=DecimalField(max_digits=14, decimal_places=2),
+            )
+        ).order_by(open_first, "-net_now", "-id")
+    else:
+        deals = deals.order_by(open_first, "-updated_at", "-id")
     page = Paginator(deals, settings.WALKAWAY_DEALS_PER_PAGE).get_page(request.GET.get("page"))
+    names = ("q", "status", "level", "owner", "sort")
     context = {
         "nav": "deals",
         "filters": filters,
         "page": page,
         # Only the filters that were understood travel on in the page links.
-        "query": urlencode(
-            {name: chosen[name] for name in ("status", "level") if chosen.get(name)}
-        ),
-        "can_create": request.access.creatable_teams().exists(),
+        "query": urlencode({name: chosen[name] for name in names if chosen.get(name)}),
+        "can_create": access.creatable_teams().exists(),
+        # A rep's own rows do not repeat their name: the owner column is for managers.
+        "show_owner": access.manages_any,
     }
     template = DEAL_LIST + ("#deal-table" if request.htmx else "")
     return TemplateResponse(request, template, context)
@@ -218,6 +260,10 @@ def _refused(request, deal: Deal, forms: DeskForms, partial: str, *, status: int
     desk = _desk(request, deal, forms, **notes)
     if request.htmx:
         response = _page(request, desk, partial=partial, status=status)
+        # One message per action: the refusal replaces whatever the status region said last.
+        response.render()
+        status_oob = _page(request, desk, partial="status-oob").render()
+        response.content += status_oob.content
         return reswap(retarget(response, f"#{partial}"), "outerHTML")
     return _page(request, desk, status=status)
 

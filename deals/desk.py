@@ -18,6 +18,7 @@ from . import erosion
 from .charts import Chart, waterfall
 from .erosion import Assessment, Nudge
 from .forms import (
+    ComebackForm,
     ConcessionForm,
     ExceptionRequestForm,
     FloorForm,
@@ -29,6 +30,7 @@ from .forms import (
 )
 from .models import Concession, Deal, DealEvent, ExceptionRequest, PlanStep
 from .money import format_money
+from .services import correctable
 
 # A phone shows the latest entries; "Show all" opens the whole ledger and history.
 RECENT = 20
@@ -46,6 +48,7 @@ class DeskForms:
     floor: FloorForm | None = None
     plan: PlanForm | None = None
     steps: StepFormSet | None = None
+    comeback: ComebackForm | None = None
 
 
 @dataclass
@@ -104,6 +107,9 @@ class Desk:
     step_forms: StepFormSet | None
     # Gives that followed no step of the deal's plan.
     off_plan: frozenset[int]
+    # Gives this person may still correct in one step (author, within the window).
+    correctable: frozenset[int] = frozenset()
+    comeback_form: ComebackForm | None = None
     notes: Notes = field(default_factory=Notes)
 
     @property
@@ -197,7 +203,7 @@ def desk_build(
             plan=[s.amount for s in steps],
         ),
         margin=erosion.margin(deal.net, deal.cost),
-        concession_form=(forms.concession or _concession_form(steps, log_step))
+        concession_form=(forms.concession or _concession_form(steps, log_step, concessions))
         if closable
         else None,
         exception_form=forms.exception,
@@ -222,14 +228,24 @@ def desk_build(
         plan_form=(forms.plan or _plan_form(deal, floor_locked)) if closable else None,
         step_forms=(forms.steps or _step_forms(steps)) if closable else None,
         off_plan=off_plan,
+        correctable=frozenset(
+            c.pk
+            for c in concessions
+            if closable and not c.is_retracted and correctable(c, access.user_id)
+        ),
+        comeback_form=(forms.comeback or ComebackForm()) if outcome_choice == "come_back" else None,
         notes=notes or Notes(),
     )
 
 
-def _concession_form(steps: list[PlanStep], log_step: int | None) -> ConcessionForm:
+def _concession_form(
+    steps: list[PlanStep], log_step: int | None, concessions: list[Concession]
+) -> ConcessionForm:
     step = next((s for s in steps if s.pk == log_step and not s.followed), None)
     if step is None:
-        return ConcessionForm()
+        # The kind chosen last is kept for the next give.
+        last = next((c for c in concessions if not c.is_retraction), None)
+        return ConcessionForm(initial={"kind": last.kind} if last else None)
     return ConcessionForm(
         initial={
             "kind": step.kind,

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.forms import AuthenticationForm
 from django.forms.renderers import TemplatesSetting
+from django.utils import timezone
 
 from .erosion import Level
 from .models import ConcessionKind, DealStatus, LostReason, one_line
@@ -231,6 +232,37 @@ class ConcessionForm(DomainForm):
 class ExceptionRequestForm(ConcessionForm):
     id_prefix = "id_exception"
     note = TextField(label="Note for your manager", required=False)
+
+
+class CorrectForm(ConcessionForm):
+    """A concession's author fixes a typo in one step ("Save correction")."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        del self.fields["form_key"]
+        del self.fields["plan_step"]
+
+
+class ComebackForm(DomainForm):
+    """The customer came back: when, what they offered, a note ("Reopen deal")."""
+
+    id_prefix = "id_comeback"
+    # Empty: today (the form fills today in; the service defaults to it too).
+    came_back_on = shown(
+        forms.DateField(
+            label="Came back on",
+            required=False,
+            widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        ),
+        hide_optional=True,
+    )
+    offer = MoneyField(label="Their offer", required=False)
+    note = TextField(label="Note", required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not self.is_bound:
+            self.initial.setdefault("came_back_on", timezone.localdate())
 
 
 class RetractForm(DomainForm):

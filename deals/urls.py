@@ -14,6 +14,11 @@ urlpatterns = [
         deals.concession_retract,
         name="concession_retract",
     ),
+    path(
+        "deals/<int:pk>/concessions/<int:concession_pk>/correct/",
+        deals.concession_correct,
+        name="concession_correct",
+    ),
     path("deals/<int:pk>/exceptions/", deals.exception_request, name="exception_request"),
     path("deals/<int:pk>/floor/", deals.floor_change, name="floor_change"),
     path("deals/<int:pk>/won/", deals.deal_win, name="deal_win"),

@@ -177,7 +177,8 @@ def test_walking_away_remembers_the_net_and_offers_the_comeback(client, owner, d
     assert "You walked away. If the customer comes back, it will be on your terms." in words(
         followed
     )
-    assert ">Customer came back</button>" in page(followed)
+    assert ">Customer came back</h3>" in page(followed)
+    assert ">Reopen deal</button>" in page(followed)
     assert ">Mark won</button>" not in page(followed)
 
 

@@ -302,6 +302,10 @@ SITE_URL = env_site_url("SITE_URL")
 WALKAWAY_DEFAULT_CURRENCY = env_str("WALKAWAY_DEFAULT_CURRENCY", "USD").upper()
 WALKAWAY_LOCALE = env_str("WALKAWAY_LOCALE", "en_US")
 WALKAWAY_DEALS_PER_PAGE = env_int("WALKAWAY_DEALS_PER_PAGE", 25)
+# Minutes during which a concession's author may correct it in one step (issue 13).
+WALKAWAY_CORRECT_MINUTES = env_int("WALKAWAY_CORRECT_MINUTES", 10)
+if WALKAWAY_CORRECT_MINUTES < 0:
+    raise ImproperlyConfigured("WALKAWAY_CORRECT_MINUTES must be 0 or more.")
 
 # Benchmark mode (`make bench` only): adds the baseline view and a per-request query count
 # header. Never set in production.

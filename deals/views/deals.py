@@ -29,7 +29,9 @@ from ..desk import DeskForms, Notes, desk_build
 from ..forms import (
     ALL,
     CLOSED,
+    ComebackForm,
     ConcessionForm,
+    CorrectForm,
     DealFilterForm,
     DealForm,
     ExceptionRequestForm,
@@ -404,6 +406,68 @@ def concession_retract(request, pk: int, concession_pk: int):
     return TemplateResponse(request, template, context, status=status)
 
 
+@require_http_methods(["GET", "POST"])
+def concession_correct(request, pk: int, concession_pk: int):
+    """Its author fixes a give in one step, within the correction window."""
+    deal = _visible_deal(request, pk)
+    concession = get_object_or_404(
+        Concession.objects.select_related("created_by"), pk=concession_pk, deal=deal
+    )
+    auto_id = f"id_correct{concession.pk}_%s"
+    template = "deals/concession_correct.html"
+    if request.method == "GET":
+        form = CorrectForm(
+            auto_id=auto_id,
+            initial={
+                "kind": concession.kind,
+                "amount": concession.amount,
+                "description": concession.description,
+                "got_in_return": concession.got_in_return,
+            },
+        )
+        context = {"deal": deal, "concession": concession, "form": form, "nav": "deals"}
+        return TemplateResponse(
+            request, template + ("#correct-form" if request.htmx else ""), context
+        )
+    form = CorrectForm(request.POST, auto_id=auto_id, opening_price=deal.opening_price)
+    status = 422
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            corrected = services.concession_correct(
+                concession=concession,
+                user=request.user,
+                kind=data["kind"],
+                amount=data["amount"],
+                description=data["description"],
+                got_in_return=data["got_in_return"],
+            )
+        except services.NotAllowed:
+            raise _not_found() from None
+        except services.BelowFloor as e:
+            form.add_error(
+                "amount",
+                f"This would take the deal {format_money(e.shortfall, deal.currency)} below "
+                f"your walk-away floor. At most {format_money(e.remaining, deal.currency)} fits.",
+            )
+            status = 409
+        except services.DomainError as e:
+            form.add_domain_error(e)
+            status = _status_for(e)
+        else:
+            return _updated(
+                request,
+                deal.pk,
+                f"Corrected {format_money(concession.amount, deal.currency)} to "
+                f"{format_money(corrected.amount, deal.currency)}.",
+            )
+    context = {"deal": deal, "concession": concession, "form": form, "nav": "deals"}
+    if request.htmx:
+        response = TemplateResponse(request, template + "#correct-form", context, status=status)
+        return reswap(retarget(response, f"#retract-slot-{concession.pk}"), "innerHTML")
+    return TemplateResponse(request, template, context, status=status)
+
+
 def _retract_id(concession: Concession) -> str:
     # Several retract forms can be open on one page; each needs its own ids.
     return f"id_retract{concession.pk}_%s"
@@ -497,12 +561,27 @@ def deal_walk_away(request, pk: int):
 @require_POST
 def deal_come_back(request, pk: int):
     deal = _visible_deal(request, pk)
+    form = ComebackForm(request.POST)
+    if not form.is_valid():
+        return _refused(request, deal, DeskForms(comeback=form), "outcome", status=422)
+    data = form.cleaned_data
     try:
-        services.deal_come_back(deal=deal, user=request.user)
+        services.deal_come_back(
+            deal=deal,
+            user=request.user,
+            came_back_on=data["came_back_on"],
+            offer=data["offer"],
+            note=data["note"],
+        )
     except services.NotAllowed:
         raise _not_found() from None
     except services.DomainError as e:
-        return _refused(request, deal, DeskForms(), "outcome", status=409, outcome_error=e.message)
+        if e.field is None:
+            return _refused(
+                request, deal, DeskForms(), "outcome", status=409, outcome_error=e.message
+            )
+        form.add_domain_error(e)
+        return _refused(request, deal, DeskForms(comeback=form), "outcome", status=_status_for(e))
     return _updated(request, deal.pk, "The customer came back. The deal is open again.")
 
 

@@ -111,8 +111,12 @@ def test_a_rep_negotiates_down_to_the_floor_and_walks_away_without_a_page_reload
     expect(concession_form(page)).to_have_count(0)
     expect(outcome(page).get_by_role("heading", name="Outcome")).to_be_focused()
 
-    outcome(page).get_by_role("button", name="Customer came back").click()
+    comeback = outcome(page).get_by_role("form", name="Customer came back")
+    comeback.get_by_label("Their offer").fill("9,400")
+    comeback.get_by_label("Note").fill("They called back after the competitor's quote fell through")
+    comeback.get_by_role("button", name="Reopen deal").click()
     expect(page.locator("#deal-meta")).to_contain_text("Came back")
+    expect(outcome(page)).to_contain_text("offering $9,400.00")
     expect(page.locator("#deal-meta")).to_contain_text("Open")
     expect(concession_form(page).get_by_label("Amount")).to_be_visible()
     expect(page.locator("#history")).to_contain_text("Customer came back:")

@@ -74,7 +74,7 @@ def test_without_javascript_a_rep_can_still_negotiate_ask_retract_and_walk_away(
     expect(page).to_have_url(deal_url)
     expect(outcome(page)).to_contain_text("You walked away at a net of $9,200.00")
 
-    outcome(page).get_by_role("button", name="Customer came back").click()
+    outcome(page).get_by_role("button", name="Reopen deal").click()
     expect(page).to_have_url(deal_url)
     expect(page.locator("#deal-meta")).to_contain_text("Came back")
     expect(concession_form(page).get_by_label("Amount")).to_be_visible()

@@ -124,6 +124,15 @@ class Desk:
         return None if gap is None else abs(gap)
 
     @property
+    def fits_left(self) -> Decimal | None:
+        """After a refusal: what may still be given before the floor ("Log what fits"), if any."""
+        refusal = self.notes.refusal
+        remaining = getattr(refusal, "remaining", None)
+        if remaining is None or remaining <= 0 or remaining >= self.a.net:
+            return None
+        return remaining
+
+    @property
     def outcome_words(self) -> str:
         """What a closed deal's status says: "Won at $41,000.00", "Lost", "Walked away"."""
         deal = self.deal

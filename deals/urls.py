@@ -22,6 +22,11 @@ urlpatterns = [
     path("deals/<int:pk>/exceptions/", deals.exception_request, name="exception_request"),
     path("deals/<int:pk>/floor/", deals.floor_change, name="floor_change"),
     path("deals/<int:pk>/won/", deals.deal_win, name="deal_win"),
+    path(
+        "deals/<int:pk>/confirm/<str:outcome>/",
+        deals.deal_confirm,
+        name="deal_confirm",
+    ),
     path("deals/<int:pk>/lost/", deals.deal_lose, name="deal_lose"),
     path("deals/<int:pk>/walk-away/", deals.deal_walk_away, name="deal_walk_away"),
     path("deals/<int:pk>/came-back/", deals.deal_come_back, name="deal_come_back"),

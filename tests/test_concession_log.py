@@ -123,7 +123,12 @@ def test_a_concession_below_the_floor_is_refused_with_the_shortfall_and_two_ways
     assert "Only $100.00 is left." in text
     assert ">Walk away</button>" in page(response)
     assert ">Ask for approval</button>" in page(response)
-    assert f'action="{reverse("deal_walk_away", args=[deal.pk])}"' in page(response)
+    # Walking away asks to confirm: a confirm page without JavaScript, a dialog with it.
+    assert f'action="{reverse("deal_confirm", args=[deal.pk, "walk-away"])}"' in page(response)
+    assert f'hx-post="{reverse("deal_walk_away", args=[deal.pk])}"' in page(response)
+    # The third way on: log what still fits before the floor.
+    assert ">Log what fits</button>" in page(response)
+    assert '<input type="hidden" name="amount" value="100.00">' in page(response)
     assert f'action="{reverse("exception_request", args=[deal.pk])}"' in page(response)
     assert rows() == before
     deal.refresh_from_db()

@@ -531,6 +531,51 @@ def _outcome(request, pk: int, form_class, field: str, act):
     return _refused(request, deal, DeskForms(**{field: form}), "outcome", status=422)
 
 
+# Closing asks to confirm (UI.md "Closing a deal"). With JavaScript the outcome forms open a
+# dialog and post on "Confirm"; without it they GET this page, which says what will be recorded
+# and posts the same values on "Confirm".
+CONFIRMABLE = {
+    "won": (WinForm, "win", "deal_win", "Mark won"),
+    "lost": (LoseForm, "lose", "deal_lose", "Mark lost"),
+    "walk-away": (WalkAwayForm, "walk_away", "deal_walk_away", "Walk away"),
+}
+
+
+@require_GET
+def deal_confirm(request, pk: int, outcome: str):
+    if outcome not in CONFIRMABLE:
+        raise Http404("No such outcome.")
+    form_class, field, action, heading = CONFIRMABLE[outcome]
+    deal = _visible_deal(request, pk)
+    form = form_class(request.GET)
+    if not form.is_valid():
+        return _page(request, _desk(request, deal, DeskForms(**{field: form})), status=422)
+    data = form.cleaned_data
+    net = format_money(deal.net, deal.currency)
+    if outcome == "won":
+        price = data["final_price"]
+        said = (
+            f"The deal will be recorded as won at {format_money(price, deal.currency)}."
+            if price is not None
+            else f"No final price was typed: the deal will be recorded as won at the current "
+            f"net, {net}."
+        )
+    elif outcome == "lost":
+        reason = dict(form.fields["reason"].choices)[data["reason"]]
+        said = f"The deal will be recorded as lost. Reason: {reason}."
+    else:
+        said = f"You will walk away at a net of {net}. Reason: {data['reason']}"
+    context = {
+        "nav": "deals",
+        "deal": deal,
+        "heading": heading,
+        "said": said,
+        "action": reverse(action, args=[deal.pk]),
+        "values": [(name, value) for name, value in request.GET.items() if name in form.fields],
+    }
+    return TemplateResponse(request, "deals/deal_confirm.html", context)
+
+
 @require_POST
 def deal_win(request, pk: int):
     def act(deal, data):

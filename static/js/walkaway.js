@@ -89,7 +89,9 @@
     origin = section ? section.id : null;
   });
 
-  document.addEventListener("htmx:afterSettle", function () {
+  document.addEventListener("htmx:afterSettle", function (event) {
+    // The status region redrawn out of band settles on its own; focus follows the main swap.
+    if (event.target && event.target.id === "status") return;
     var active = document.activeElement;
     var place = origin && document.getElementById(origin);
     origin = null;

@@ -106,6 +106,11 @@ def test_a_rep_negotiates_down_to_the_floor_and_walks_away_without_a_page_reload
     form = walk_away_form(page)
     form.get_by_label("Reason").fill("They want 15% off; we cannot")
     form.get_by_role("button", name="Walk away").click()
+    # Closing asks to confirm first, saying what will be recorded.
+    dialog = page.get_by_role("dialog")
+    expect(dialog).to_contain_text("Walk away at a net of $9,200.00?")
+    expect(page.locator("#deal-meta")).to_contain_text("Open")
+    dialog.get_by_role("button", name="Confirm").click()
     expect(outcome(page)).to_contain_text("You walked away at a net of $9,200.00")
     expect(page.locator("#deal-meta")).to_contain_text("Walked away")
     expect(concession_form(page)).to_have_count(0)

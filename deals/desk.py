@@ -36,6 +36,31 @@ from .services import correctable
 RECENT = 20
 
 
+@dataclass(frozen=True)
+class Mark:
+    """A labelled mark on the gauge, at `x` percent of the room."""
+
+    label: str
+    x: Decimal
+    code: str
+
+
+def gauge_marks(deal: Deal) -> list[Mark]:
+    """Caution, Danger and Floor, and Target when the deal has one, where the gauge draws them."""
+    t = erosion.Thresholds.from_settings()
+    marks = [
+        Mark("Caution", t.caution_at, "caution"),
+        Mark("Danger", t.danger_at, "danger"),
+        Mark("Floor", Decimal(100), "floor"),
+    ]
+    room = deal.opening_price - deal.floor
+    if deal.target_price is not None and room > 0:
+        x = (deal.opening_price - deal.target_price) * 100 / room
+        x = min(max(x, Decimal(0)), Decimal(100)).quantize(Decimal("0.1"))
+        marks.append(Mark("Target", x, "target"))
+    return sorted(marks, key=lambda m: m.x)
+
+
 @dataclass
 class DeskForms:
     """The desk's forms; one that came back bound with errors replaces its blank twin."""
@@ -122,6 +147,10 @@ class Desk:
     def target_gap_abs(self) -> Decimal | None:
         gap = self.target_gap
         return None if gap is None else abs(gap)
+
+    @property
+    def marks(self) -> list[Mark]:
+        return gauge_marks(self.deal)
 
     @property
     def fits_left(self) -> Decimal | None:

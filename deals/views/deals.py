@@ -25,7 +25,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import HttpResponseClientRedirect, reswap, retarget
 
 from .. import erosion, services
-from ..desk import DeskForms, Notes, desk_build
+from ..desk import DeskForms, Notes, desk_build, gauge_marks
 from ..forms import (
     ALL,
     CLOSED,
@@ -204,7 +204,7 @@ def concession_preview(request, pk: int):
     """The "what if" while the amount is typed: a pure calculation, nothing is written."""
     if request.htmx:
         # Every keystroke: only the figures the calculation and its sentence need.
-        fields = ("opening_price", "floor", "conceded", "currency")
+        fields = ("opening_price", "floor", "conceded", "currency", "target_price")
         deal = get_object_or_404(Deal.objects.visible_to(request.access).only(*fields), pk=pk)
     else:
         deal = _visible_deal(request, pk)
@@ -231,8 +231,12 @@ def concession_preview(request, pk: int):
             "problem": problem,
             "currency": deal.currency,
             "typed_as": typed_as,
+            # The gauge shows a ghost of the amount being typed, in the level it would reach.
+            "fill": deal.assessment().meter_fill,
+            "ghost": preview,
+            "marks": gauge_marks(deal),
         }
-        return TemplateResponse(request, DETAIL + "#preview", context)
+        return TemplateResponse(request, DETAIL + "#preview-update", context)
     form = ConcessionForm(initial={"amount": raw[:40]})
     desk = _desk(
         request,

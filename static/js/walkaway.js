@@ -78,6 +78,13 @@
     true
   );
 
+  // The dialog's buttons close it with their value (Escape closes it as a cancel).
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest("[data-close-dialog]");
+    var dialog = button && button.closest("dialog");
+    if (dialog) dialog.close(button.value);
+  });
+
   // A swap that replaces the focused button would drop keyboard and screen-reader users at the
   // top of the page. Bring them back to the section they were working in: to the first field in
   // error, else to the message explaining a refusal, else to the section's heading.

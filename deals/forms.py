@@ -200,6 +200,23 @@ class DealForm(DomainForm):
         return data
 
 
+class DealEditForm(DomainForm):
+    """What describes a deal, edited on its page by its owner or a manager (deal_update)."""
+
+    id_prefix = "id_edit"
+    title = LineField(label="Title")
+    customer = LineField(label="Customer")
+    cost = shown(
+        MoneyField(
+            label="Cost to deliver",
+            allow_zero=True,
+            required=False,
+            help_text="Optional; shows margin. Leave empty if unknown.",
+        ),
+        hide_optional=True,
+    )
+
+
 def new_form_key() -> str:
     return uuid.uuid4().hex
 

@@ -31,6 +31,7 @@ urlpatterns = [
     path("deals/<int:pk>/walk-away/", deals.deal_walk_away, name="deal_walk_away"),
     path("deals/<int:pk>/came-back/", deals.deal_come_back, name="deal_come_back"),
     path("deals/<int:pk>/plan/", deals.plan_save, name="plan_save"),
+    path("deals/<int:pk>/edit/", deals.deal_edit, name="deal_edit"),
     path("deals/<int:pk>/reassign/", reassign.deal_reassign, name="deal_reassign"),
     # The manager's review.
     path("approvals/", approvals.approval_list, name="approvals"),

@@ -95,6 +95,10 @@ EXPECTED: dict[str, Entry] = {
         get=(LOGIN, 200, 404, 200, 404, 200),
         post=(LOGIN, 422, 404, 422, 404, 422),
     ),
+    "deal_edit": Entry(
+        get=(LOGIN, 200, 404, 200, 404, 200),
+        post=(LOGIN, 422, 404, 422, 404, 422),
+    ),
     "deal_confirm": Entry(
         # The no-JavaScript confirm page of "Mark won" (at the net): it records nothing.
         get=(LOGIN, 200, 404, 200, 404, 200),

@@ -32,6 +32,7 @@ from ..forms import (
     ComebackForm,
     ConcessionForm,
     CorrectForm,
+    DealEditForm,
     DealFilterForm,
     DealForm,
     ExceptionRequestForm,
@@ -632,6 +633,42 @@ def deal_come_back(request, pk: int):
         form.add_domain_error(e)
         return _refused(request, deal, DeskForms(comeback=form), "outcome", status=_status_for(e))
     return _updated(request, deal.pk, "The customer came back. The deal is open again.")
+
+
+@require_http_methods(["GET", "POST"])
+def deal_edit(request, pk: int):
+    """Title, customer and cost to deliver, by the owner or a manager; each change an event."""
+    deal = _visible_deal(request, pk)
+    if not request.access.may_act_on(deal):
+        raise _not_found()
+    initial = {"title": deal.title, "customer": deal.customer, "cost": deal.cost}
+    form = DealEditForm(request.POST if request.method == "POST" else None, initial=initial)
+    status = 200
+    if request.method == "POST":
+        status = 422
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                services.deal_update(
+                    deal=deal,
+                    user=request.user,
+                    title=data["title"],
+                    customer=data["customer"],
+                    cost=data["cost"],
+                )
+            except services.NotAllowed:
+                raise _not_found() from None
+            except services.DomainError as e:
+                form.add_domain_error(e)
+                status = _status_for(e)
+            else:
+                messages.success(request, "Deal details saved.")
+                url = reverse("deal_detail", args=[deal.pk])
+                if request.htmx:
+                    return HttpResponseClientRedirect(url)
+                return redirect(url)
+    context = {"deal": deal, "form": form, "nav": "deals"}
+    return TemplateResponse(request, "deals/deal_edit.html", context, status=status)
 
 
 @require_http_methods(["GET", "POST"])

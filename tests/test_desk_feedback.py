@@ -95,3 +95,15 @@ def test_datetime_attributes_have_at_most_three_fraction_digits(client, owner, d
 def test_the_currency_choices_name_each_currency(client, owner):
     client.force_login(owner)
     assert ">EUR — Euro</option>" in page(client.get(reverse("deal_create")))
+
+
+def test_each_waterfall_step_takes_focus_and_names_its_kind_amount_and_give(
+    client, owner, deal, give
+):
+    give(deal, "250", kind="free_service", description="Two training days")
+    client.force_login(owner)
+    shown = page(client.get(detail(deal)))
+    assert (
+        '<g class="bar bar-give" tabindex="0" role="img" '
+        'aria-label="1. Free service: $250.00, Two training days">'
+    ) in shown

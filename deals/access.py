@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.contrib.auth import get_user_model
 from django.utils.functional import SimpleLazyObject
 
-from .models import Membership, Role, Team
+from .models import Role, Team
+from .money import activate_locale, deactivate_locale, usable_locale
 
 
 @dataclass(frozen=True)
@@ -22,15 +24,29 @@ class Access:
     # Every team the person belongs to, and the subset they manage.
     teams: frozenset[int]
     managed: frozenset[int]
+    # (locale, time zone) as the person chose them on their Settings page; "" where they did not.
+    profile: tuple[str, str] = ("", "")
 
     @classmethod
     def of(cls, user) -> Access:
-        """One query for a signed-in, active person; none for anyone else."""
+        """One query for a signed-in, active person (memberships and profile); none for anyone
+        else."""
         if user is None or not user.is_authenticated or not user.is_active:
             return NOBODY
-        memberships = Membership.objects.filter(user_id=user.pk).values_list("team_id", "role")
+        # One row per membership (or one empty row), each carrying the person's profile.
+        rows = (
+            get_user_model()
+            .objects.filter(pk=user.pk)
+            .values_list(
+                "memberships__team_id", "memberships__role", "profile__locale", "profile__time_zone"
+            )
+        )
         teams, managed = set(), set()
-        for team_id, role in memberships:
+        profile = ("", "")
+        for team_id, role, locale, time_zone in rows:
+            profile = (locale or "", time_zone or "")
+            if team_id is None:
+                continue
             teams.add(team_id)
             if role == Role.MANAGER:
                 managed.add(team_id)
@@ -41,7 +57,13 @@ class Access:
             staff=bool(user.is_staff or user.is_superuser),
             teams=frozenset(teams),
             managed=frozenset(managed),
+            profile=profile,
         )
+
+    @property
+    def locale(self) -> str:
+        """How this person reads and writes money: their Profile's locale, or WALKAWAY_LOCALE."""
+        return usable_locale(self.profile[0])
 
     @property
     def signed_in(self) -> bool:
@@ -85,4 +107,9 @@ class AccessMiddleware:
 
     def __call__(self, request):
         request.access = SimpleLazyObject(lambda: Access.of(request.user))
-        return self.get_response(request)
+        # Money on this request is read and shown in the person's locale (read when first needed).
+        token = activate_locale(lambda: request.access.locale)
+        try:
+            return self.get_response(request)
+        finally:
+            deactivate_locale(token)

@@ -18,6 +18,7 @@ from . import erosion
 from .charts import Chart, waterfall
 from .erosion import Assessment, Nudge
 from .forms import (
+    ComebackForm,
     ConcessionForm,
     ExceptionRequestForm,
     FloorForm,
@@ -28,9 +29,36 @@ from .forms import (
     WinForm,
 )
 from .models import Concession, Deal, DealEvent, ExceptionRequest, PlanStep
+from .money import format_money
+from .services import correctable
 
 # A phone shows the latest entries; "Show all" opens the whole ledger and history.
 RECENT = 20
+
+
+@dataclass(frozen=True)
+class Mark:
+    """A labelled mark on the gauge, at `x` percent of the room."""
+
+    label: str
+    x: Decimal
+    code: str
+
+
+def gauge_marks(deal: Deal) -> list[Mark]:
+    """Caution, Danger and Floor, and Target when the deal has one, where the gauge draws them."""
+    t = erosion.Thresholds.from_settings()
+    marks = [
+        Mark("Caution", t.caution_at, "caution"),
+        Mark("Danger", t.danger_at, "danger"),
+        Mark("Floor", Decimal(100), "floor"),
+    ]
+    room = deal.opening_price - deal.floor
+    if deal.target_price is not None and room > 0:
+        x = (deal.opening_price - deal.target_price) * 100 / room
+        x = min(max(x, Decimal(0)), Decimal(100)).quantize(Decimal("0.1"))
+        marks.append(Mark("Target", x, "target"))
+    return sorted(marks, key=lambda m: m.x)
 
 
 @dataclass
@@ -45,6 +73,7 @@ class DeskForms:
     floor: FloorForm | None = None
     plan: PlanForm | None = None
     steps: StepFormSet | None = None
+    comeback: ComebackForm | None = None
 
 
 @dataclass
@@ -59,6 +88,8 @@ class Notes:
     outcome_error: str = ""
     preview: Assessment | None = None
     preview_problem: str = ""
+    # What "5%" or "40k" became, shown with the preview.
+    preview_typed_as: Decimal | None = None
     focus_amount: bool = False
     # What the plan's check said after a save (below the target, steps that do not shrink).
     plan_saved: bool = False
@@ -101,6 +132,9 @@ class Desk:
     step_forms: StepFormSet | None
     # Gives that followed no step of the deal's plan.
     off_plan: frozenset[int]
+    # Gives this person may still correct in one step (author, within the window).
+    correctable: frozenset[int] = frozenset()
+    comeback_form: ComebackForm | None = None
     notes: Notes = field(default_factory=Notes)
 
     @property
@@ -113,6 +147,31 @@ class Desk:
     def target_gap_abs(self) -> Decimal | None:
         gap = self.target_gap
         return None if gap is None else abs(gap)
+
+    @property
+    def marks(self) -> list[Mark]:
+        return gauge_marks(self.deal)
+
+    @property
+    def fits_left(self) -> Decimal | None:
+        """After a refusal: what may still be given before the floor ("Log what fits"), if any."""
+        refusal = self.notes.refusal
+        remaining = getattr(refusal, "remaining", None)
+        if remaining is None or remaining <= 0 or remaining >= self.a.net:
+            return None
+        return remaining
+
+    @property
+    def outcome_words(self) -> str:
+        """What a closed deal's status says: "Won at $41,000.00", "Lost", "Walked away"."""
+        deal = self.deal
+        if deal.status == Deal.Status.WON:
+            return f"Won at {format_money(deal.final_price, deal.currency)}"
+        if deal.status == Deal.Status.LOST:
+            return "Lost"
+        if deal.status == Deal.Status.WALKED_AWAY:
+            return "Walked away"
+        return ""
 
     @property
     def concessions_more(self) -> bool:
@@ -182,7 +241,7 @@ def desk_build(
             plan=[s.amount for s in steps],
         ),
         margin=erosion.margin(deal.net, deal.cost),
-        concession_form=(forms.concession or _concession_form(steps, log_step))
+        concession_form=(forms.concession or _concession_form(steps, log_step, concessions))
         if closable
         else None,
         exception_form=forms.exception,
@@ -207,14 +266,24 @@ def desk_build(
         plan_form=(forms.plan or _plan_form(deal, floor_locked)) if closable else None,
         step_forms=(forms.steps or _step_forms(steps)) if closable else None,
         off_plan=off_plan,
+        correctable=frozenset(
+            c.pk
+            for c in concessions
+            if closable and not c.is_retracted and correctable(c, access.user_id)
+        ),
+        comeback_form=(forms.comeback or ComebackForm()) if outcome_choice == "come_back" else None,
         notes=notes or Notes(),
     )
 
 
-def _concession_form(steps: list[PlanStep], log_step: int | None) -> ConcessionForm:
+def _concession_form(
+    steps: list[PlanStep], log_step: int | None, concessions: list[Concession]
+) -> ConcessionForm:
     step = next((s for s in steps if s.pk == log_step and not s.followed), None)
     if step is None:
-        return ConcessionForm()
+        # The kind chosen last is kept for the next give.
+        last = next((c for c in concessions if not c.is_retraction), None)
+        return ConcessionForm(initial={"kind": last.kind} if last else None)
     return ConcessionForm(
         initial={
             "kind": step.kind,

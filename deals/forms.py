@@ -10,10 +10,11 @@ from django.conf import settings
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.forms import AuthenticationForm
 from django.forms.renderers import TemplatesSetting
+from django.utils import timezone
 
 from .erosion import Level
 from .models import ConcessionKind, DealStatus, LostReason, one_line
-from .money import TOO_LARGE, MoneyError, currency_codes, parse_money
+from .money import TOO_LARGE, MoneyError, currency_codes, currency_label, read_amount
 from .services import TEXT_LIMIT, TITLE_LIMIT, DomainError
 
 COMMON_CURRENCIES = ["USD", "EUR", "GBP", "CAD", "AUD", "CHF", "JPY", "SEK", "NOK", "DKK"]
@@ -35,10 +36,13 @@ def shown(field: forms.Field, *, wide: bool = False, hide_optional: bool = False
 
 
 class MoneyField(forms.CharField):
-    """Money as typed ("12,500.00"), parsed to a Decimal by the same rules the services use."""
+    """Money as typed ("12,500.00" in en_US, "12.500,00" in de_DE), read in the person's
+    locale to a Decimal that the services then check by their own rules."""
 
     def __init__(self, *, allow_zero: bool = False, **kwargs):
         self.allow_zero = allow_zero
+        # "5%" reads as a share of this (a deal's opening price), when a form sets it.
+        self.percent_of = None
         super().__init__(**kwargs)
 
     def widget_attrs(self, widget):
@@ -53,7 +57,8 @@ class MoneyField(forms.CharField):
         if len(value) > 40:
             raise forms.ValidationError(TOO_LARGE)
         try:
-            return parse_money(value, allow_zero=self.allow_zero)
+            # In the person's locale (the request's), strictly; "40k", "€48,000" and "5%" too.
+            return read_amount(value, allow_zero=self.allow_zero, percent_of=self.percent_of)
         except MoneyError as e:
             raise forms.ValidationError(str(e)) from None
 
@@ -131,7 +136,8 @@ class DomainForm(forms.Form):
 
 def _currency_choices():
     rest = sorted(currency_codes() - set(COMMON_CURRENCIES))
-    return [(c, c) for c in COMMON_CURRENCIES + rest]
+    # "EUR — Euro": a code alone says little to someone who has not memorised ISO 4217.
+    return [(c, currency_label(c)) for c in COMMON_CURRENCIES + rest]
 
 
 class DealForm(DomainForm):
@@ -194,6 +200,23 @@ class DealForm(DomainForm):
         return data
 
 
+class DealEditForm(DomainForm):
+    """What describes a deal, edited on its page by its owner or a manager (deal_update)."""
+
+    id_prefix = "id_edit"
+    title = LineField(label="Title")
+    customer = LineField(label="Customer")
+    cost = shown(
+        MoneyField(
+            label="Cost to deliver",
+            allow_zero=True,
+            required=False,
+            help_text="Optional; shows margin. Leave empty if unknown.",
+        ),
+        hide_optional=True,
+    )
+
+
 def new_form_key() -> str:
     return uuid.uuid4().hex
 
@@ -215,8 +238,10 @@ class ConcessionForm(DomainForm):
     # The planned step this give follows ("Log this step"); empty: off plan.
     plan_step = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=1)
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, opening_price=None, **kwargs):
         super().__init__(*args, **kwargs)
+        # "5%": five percent of the deal's opening price.
+        self.fields["amount"].percent_of = opening_price
         if not self.is_bound:
             self.initial.setdefault("form_key", new_form_key())
 
@@ -224,6 +249,37 @@ class ConcessionForm(DomainForm):
 class ExceptionRequestForm(ConcessionForm):
     id_prefix = "id_exception"
     note = TextField(label="Note for your manager", required=False)
+
+
+class CorrectForm(ConcessionForm):
+    """A concession's author fixes a typo in one step ("Save correction")."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        del self.fields["form_key"]
+        del self.fields["plan_step"]
+
+
+class ComebackForm(DomainForm):
+    """The customer came back: when, what they offered, a note ("Reopen deal")."""
+
+    id_prefix = "id_comeback"
+    # Empty: today (the form fills today in; the service defaults to it too).
+    came_back_on = shown(
+        forms.DateField(
+            label="Came back on",
+            required=False,
+            widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        ),
+        hide_optional=True,
+    )
+    offer = MoneyField(label="Their offer", required=False)
+    note = TextField(label="Note", required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not self.is_bound:
+            self.initial.setdefault("came_back_on", timezone.localdate())
 
 
 class RetractForm(DomainForm):
@@ -297,15 +353,42 @@ StepFormSet = forms.formset_factory(
 )
 
 
-class DealFilterForm(forms.Form):
-    """The deals list's filters; unknown values are ignored rather than shown as errors."""
+CLOSED = "closed"
+ALL = "all"
 
+SORTS = [("recent", "Last change"), ("room", "Room used"), ("net", "Net")]
+
+
+class DealFilterForm(forms.Form):
+    """The deals list's search, filters and order; unknown values are ignored rather than
+    shown as errors. Open deals come first; closed ones are behind the status filter."""
+
+    q = forms.CharField(label="Search", required=False, max_length=100)
     status = forms.ChoiceField(
-        label="Status", required=False, choices=[("", "Any status"), *DealStatus.choices]
+        label="Status",
+        required=False,
+        choices=[
+            (DealStatus.OPEN, "Open"),
+            (CLOSED, "Closed"),
+            (ALL, "All"),
+            *[(v, label) for v, label in DealStatus.choices if v != DealStatus.OPEN],
+        ],
     )
     level = forms.ChoiceField(
         label="Level", required=False, choices=[("", "Any level"), *Level.choices]
     )
+    owner = forms.TypedChoiceField(label="Owner", required=False, coerce=int, empty_value=None)
+    sort = forms.ChoiceField(label="Sort by", required=False, choices=SORTS)
+
+    def __init__(self, *args, owners=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if owners is None:
+            # Only managers choose an owner; a rep's list is theirs.
+            del self.fields["owner"]
+        else:
+            self.fields["owner"].choices = [("", "Anyone")] + [
+                (str(u.pk), _person(u)) for u in owners
+            ]
 
 
 class BoundedLogin:

@@ -220,6 +220,10 @@ class Deal(models.Model):
     came_back = models.BooleanField(default=False)
     walked_away_net = models.DecimalField(null=True, blank=True, **MONEY)
     walked_away_at = models.DateTimeField(null=True, blank=True)
+    # The latest comeback: the day the customer came back, what they offered (optional), a note.
+    came_back_on = models.DateField(null=True, blank=True)
+    comeback_offer = models.DecimalField(null=True, blank=True, **MONEY)
+    comeback_note = models.TextField(blank=True, db_default="")
     closed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     # Last activity: bumped by every service that writes an event for the deal.
@@ -549,6 +553,7 @@ class EventKind(models.TextChoices):
     PLAN_CHANGED = "plan_changed", "Plan changed"
     CONCESSION_LOGGED = "concession_logged", "Concession logged"
     CONCESSION_RETRACTED = "concession_retracted", "Concession retracted"
+    CONCESSION_CORRECTED = "concession_corrected", "Concession corrected"
     LEVEL_CHANGED = "level_changed", "Level changed"
     EXCEPTION_REQUESTED = "exception_requested", "Exception requested"
     EXCEPTION_APPROVED = "exception_approved", "Exception approved"

@@ -11,10 +11,11 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from babel.numbers import get_currency_precision
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.db.models import OuterRef, Subquery
@@ -92,6 +93,10 @@ class ReferenceTaken(DomainError):
 class LedgerLocked(DomainError):
     """An update from a CRM would change a deal's prices or floor, which only the deal's own
     moves (concessions, a floor change) may do."""
+
+
+class NotCorrectable(DomainError):
+    """Past the correction window, or not its author: a retraction is the way."""
 
 
 class FloorLocked(DomainError):
@@ -301,7 +306,8 @@ def _shortfall(deal: Deal, amount: Decimal) -> Decimal:
 
 
 def _m(deal: Deal, amount: Decimal | None) -> str:
-    return format_money(amount, deal.currency)
+    # Sentences written into the history are read by everyone: the house locale, not the actor's.
+    return format_money(amount, deal.currency, settings.WALKAWAY_LOCALE)
 
 
 def _set_conceded(
@@ -432,8 +438,8 @@ def deal_create(
             deal,
             DealEvent.Kind.CREATED,
             user,
-            f"Deal created: opening price {_m(deal, opening_price)}, "
-            f"walk-away floor {_m(deal, floor)}.",
+            # The history already says "Deal created"; the sentence gives the figures.
+            f"Opening price {_m(deal, opening_price)}, walk-away floor {_m(deal, floor)}.",
             data={"opening_price": str(opening_price), "floor": str(floor), "currency": currency},
         )
     return deal
@@ -810,6 +816,87 @@ def concession_retract(*, concession: Concession, user, reason: str) -> Concessi
     return retraction
 
 
+def correctable(
+    concession: Concession, user_id: int | None, *, now: datetime | None = None
+) -> bool:
+    """May `user_id` still correct this give in one step? Its author, within
+    WALKAWAY_CORRECT_MINUTES, while it stands (not a retraction, not retracted, not an approved
+    exception). The deal being open and the author's right to act are checked by the caller."""
+    if user_id is None or concession.created_by_id != user_id:
+        return False
+    if concession.is_retraction or concession.exception_request_id is not None:
+        return False
+    window = timedelta(minutes=settings.WALKAWAY_CORRECT_MINUTES)
+    return (now or timezone.now()) - concession.created_at <= window
+
+
+def concession_correct(
+    *, concession: Concession, user, kind: str, amount, description: str, got_in_return: str = ""
+) -> Concession:
+    """A typo fixed in one step: the give is retracted and the corrected give logged in one
+    transaction, with one "corrected" event. Only its author, within WALKAWAY_CORRECT_MINUTES,
+    on an open deal; the corrected give must fit above the floor like any other."""
+    with transaction.atomic():
+        deal = _lock(concession.deal_id, user)
+        _require_actor(user, deal)
+        kind, amount, description, got_in_return = _validated_give(
+            deal, kind, amount, description, got_in_return
+        )
+        original = Concession.objects.get(pk=concession.pk)
+        _require_open(deal)
+        if Concession.objects.filter(retracts=original).exists():
+            raise AlreadyRetracted("This concession has already been retracted.")
+        if not correctable(original, user.pk):
+            raise NotCorrectable(
+                f"Only its author can correct a concession, within "
+                f"{settings.WALKAWAY_CORRECT_MINUTES} minutes; retract it instead."
+            )
+        conceded = deal.conceded - original.amount + amount
+        room_after = deal.opening_price - conceded - deal.floor
+        if room_after < 0:
+            raise BelowFloor(
+                shortfall=-room_after,
+                remaining=deal.assessment().remaining + original.amount,
+                currency=deal.currency,
+            )
+        if deal.opening_price - conceded <= 0:
+            raise InvalidValue(NET_NOT_POSITIVE, field="amount")
+        Concession.objects.create(
+            deal=deal,
+            kind=original.kind,
+            amount=-original.amount,
+            description=original.description,
+            created_by=user,
+            retracts=original,
+            reason="Corrected",
+        )
+        corrected = Concession.objects.create(
+            deal=deal,
+            kind=kind,
+            amount=amount,
+            description=description,
+            got_in_return=got_in_return,
+            created_by=user,
+            plan_step=original.plan_step,
+        )
+        was = f"{original.get_kind_display().lower()} of {_m(deal, original.amount)}"
+        now = f"{corrected.get_kind_display().lower()} of {_m(deal, amount)}"
+        _event(
+            deal,
+            DealEvent.Kind.CONCESSION_CORRECTED,
+            user,
+            f"Corrected {was} ({original.description}) to {now}: {description}.",
+            data={
+                "old": {"amount": str(original.amount), "kind": original.kind},
+                "new": {"amount": str(amount), "kind": kind, "has_get": bool(got_in_return)},
+                "corrects": original.pk,
+            },
+            concession=corrected,
+        )
+        _set_conceded(deal, conceded, user)
+    return corrected
+
+
 # Exceptions ------------------------------------------------------------------------------------
 
 
@@ -1175,22 +1262,60 @@ def deal_walk_away(*, deal: Deal, user, reason: str) -> Deal:
     return locked
 
 
-def deal_come_back(*, deal: Deal, user) -> Deal:
+def deal_come_back(
+    *, deal: Deal, user, came_back_on: date | None = None, offer=None, note: str = ""
+) -> Deal:
+    """The customer came back: the deal is open again. `came_back_on` (today when not given,
+    never in the future), what they offered (optional money) and a note are kept on the deal
+    and in the event."""
+    note = _text(note, "note", required=False)
+    today = timezone.localdate()
+    came_back_on = came_back_on or today
+    if came_back_on > today:
+        raise InvalidValue("The customer cannot have come back after today.", field="came_back_on")
     with transaction.atomic():
         locked = _lock(deal, user)
         _require_actor(user, locked)
         if locked.status != Deal.Status.WALKED_AWAY:
             raise DealClosed("Only a deal you walked away from can come back.")
+        if offer is not None and offer != "":
+            offer = _money(offer, "offer", currency=locked.currency)
+        else:
+            offer = None
+        if locked.walked_away_at and came_back_on < timezone.localdate(locked.walked_away_at):
+            raise InvalidValue(
+                "The customer came back after you walked away; check the date.",
+                field="came_back_on",
+            )
         locked.status = Deal.Status.OPEN
         locked.came_back = True
         locked.closed_at = None
-        _save(locked, "status", "came_back", "closed_at")
+        locked.came_back_on = came_back_on
+        locked.comeback_offer = offer
+        locked.comeback_note = note
+        _save(
+            locked,
+            "status",
+            "came_back",
+            "closed_at",
+            "came_back_on",
+            "comeback_offer",
+            "comeback_note",
+        )
+        offered = f" They offered {_m(locked, offer)}." if offer is not None else ""
+        noted = f" Note: {note}" if note else ""
         event = _event(
             locked,
             DealEvent.Kind.CAME_BACK,
             user,
-            f"Customer came back; we had walked away at {_m(locked, locked.walked_away_net)}.",
-            data={"walked_away_net": str(locked.walked_away_net)},
+            f"Customer came back on {came_back_on.isoformat()}; we had walked away at "
+            f"{_m(locked, locked.walked_away_net)}.{offered}{noted}",
+            data={
+                "walked_away_net": str(locked.walked_away_net),
+                "came_back_on": came_back_on.isoformat(),
+                "offer": None if offer is None else str(offer),
+                "note": note,
+            },
         )
         alerts.came_back(deal=locked, event=event)
     return locked

@@ -108,7 +108,7 @@ def test_an_event_cannot_be_changed_through_the_admin(client, superuser, history
     response = client.post(url(DealEvent, "change", event.pk), {"summary": "Rewritten"})
     assert response.status_code == 403
     event.refresh_from_db()
-    assert event.summary.startswith("Deal created")
+    assert event.summary.startswith("Opening price")
 
 
 def test_an_exception_request_cannot_be_decided_through_the_admin(client, superuser, history):

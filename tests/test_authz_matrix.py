@@ -96,6 +96,19 @@ EXPECTED: dict[str, Entry] = {
         get=(LOGIN, 200, 404, 200, 404, 200),
         post=(LOGIN, 422, 404, 422, 404, 422),
     ),
+    "concession_correct": Entry(
+        get=(LOGIN, 200, 404, 200, 404, 200),
+        post=(LOGIN, 422, 404, 422, 404, 422),
+    ),
+    "deal_edit": Entry(
+        get=(LOGIN, 200, 404, 200, 404, 200),
+        post=(LOGIN, 422, 404, 422, 404, 422),
+    ),
+    "deal_confirm": Entry(
+        # The no-JavaScript confirm page of "Mark won" (at the net): it records nothing.
+        get=(LOGIN, 200, 404, 200, 404, 200),
+        post=(LOGIN, 405, 405, 405, 405, 405),
+    ),
     "exception_request": Entry(
         get=(LOGIN, 405, 405, 405, 405, 405),
         post=(LOGIN, 422, 404, 422, 404, 422),
@@ -387,6 +400,8 @@ def url_for(name: str, world) -> str:
         kwargs.update(uidb64="MQ", token="not-a-token")
     if "concession_pk" in params:
         kwargs["concession_pk"] = world.concession.pk
+    if "outcome" in params:
+        kwargs["outcome"] = "won"
     return reverse(name, kwargs=kwargs)
 
 

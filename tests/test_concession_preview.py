@@ -75,7 +75,12 @@ def test_the_preview_writes_nothing(client, owner, deal, give):
         ("-5", "Enter a positive amount."),
         ("NaN", "Enter an amount such as 1250.00."),
         ("Infinity", "Enter an amount such as 1250.00."),
-        ("1.001", "Use at most two decimal places."),
+        ("1.0001", "Use at most two decimal places."),
+        (
+            "1.001",
+            "“1.001” reads two ways: 1,001.00 or 1.00. "
+            "Type it as 1,001.00 or as 1.00, with two decimal places.",
+        ),
         (str(10**15), TOO_LARGE),
         ("ten", "Enter an amount such as 1250.00."),
         ("9" * 500, TOO_LARGE),
@@ -101,7 +106,23 @@ def test_an_htmx_request_gets_the_preview_fragment_only(client, owner, deal):
     response = client.get(url(deal), {"amount": "100"}, **HTMX)
     assert_fragment(response)
     assert page(response).strip().startswith('<p id="preview"')
-    assert page(response).strip().endswith("</p>")
+    # ... and the gauge's drawing out of band, with the ghost of the amount being typed.
+    assert page(response).strip().endswith("</div>")
+    assert '<div id="meter-visual" class="meter-visual" hx-swap-oob="true">' in page(response)
+
+
+def test_the_gauge_shows_a_ghost_of_the_amount_in_the_level_it_reaches(client, owner, deal):
+    client.force_login(owner)
+    response = client.get(url(deal), {"amount": "850"}, **HTMX)
+    assert '<rect class="meter-ghost level-danger" x="0" y="0" width="85.0"' in page(response)
+
+
+def test_the_threshold_marks_are_labelled(client, owner, make_deal):
+    deal = make_deal(target_price=Decimal("9700"))
+    client.force_login(owner)
+    shown = page(client.get(reverse("deal_detail", args=[deal.pk])))
+    for label, x in (("Target", "30.0%"), ("Caution", "50%"), ("Danger", "80%"), ("Floor", "100%")):
+        assert re.search(rf'x="{re.escape(x)}"[^>]*>{label}</text>', shown), label
 
 
 def test_without_javascript_the_whole_page_shows_the_preview_and_keeps_the_amount(

@@ -46,7 +46,7 @@ def test_the_form_asks_for_the_floor_before_anything_is_conceded(client, owner):
         assert f">{label}</label>" in body
     assert '>Cost to deliver <span class="optional">(optional)</span></label>' not in body
     assert ">Cost to deliver</label>" in body
-    assert '<option value="USD" selected>USD</option>' in body
+    assert '<option value="USD" selected>USD — US Dollar</option>' in body
     assert ">Create deal</button>" in body
 
 
@@ -110,7 +110,7 @@ def test_an_htmx_post_redirects_the_browser_to_the_new_deal(client, owner):
         ("opening_price", "-100", "Enter a positive amount."),
         ("opening_price", "NaN", "Enter an amount such as 1250.00."),
         ("opening_price", "Infinity", "Enter an amount such as 1250.00."),
-        ("opening_price", "100.001", "Use at most two decimal places."),
+        ("opening_price", "100.0001", "Use at most two decimal places."),
         ("opening_price", str(10**15), "That amount is too large."),
         ("opening_price", "lots", "Enter an amount such as 1250.00."),
         ("opening_price", "12,50", "Enter an amount such as 1,250.00."),
@@ -155,7 +155,7 @@ def test_the_form_keeps_what_was_typed_on_error(client, owner):
     assert response.status_code == 422
     assert 'value="Spring catalogue"' in body
     assert 'value="Inkwell Print Ltd"' in body
-    assert '<option value="EUR" selected>EUR</option>' in body
+    assert '<option value="EUR" selected>EUR — Euro</option>' in body
     assert 'value="12,500.00"' in body
     assert 'value="13,000.00"' in body
     assert 'value="9000"' in body

@@ -30,7 +30,7 @@ def test_the_owner_sees_a_row_per_deal_with_its_figures(client, owner, make_deal
     text = words(response)
     assert "Deals" in text
     assert "New deal" in text
-    assert "Print run Acme olivia $9,200.00 80% Danger Open" in text
+    assert "Print run Acme $9,200.00 80% Danger Open" in text
     assert f'href="{reverse("deal_detail", args=[deal.pk])}"' in page(response)
 
 
@@ -122,7 +122,8 @@ def test_an_unknown_filter_value_is_ignored_and_the_other_filter_still_applies(
     client.force_login(owner)
     response = client.get(URL, {"status": "bogus"})
     assert response.status_code == 200
-    assert sorted(titles(response)) == ["Signed", "Still talking"]
+    # An unknown status is the default: open deals.
+    assert titles(response) == ["Still talking"]
     assert titles(client.get(URL, {"status": "won", "level": "bogus"})) == ["Signed"]
 
 
@@ -230,13 +231,16 @@ def test_a_change_to_any_deal_shows_on_the_next_visit(client, owner, make_deal, 
     client.force_login(owner)
     assert titles(client.get(URL)) == ["Newer", "Older"]
     change(older, owner)
-    response = client.get(URL)
-    assert titles(response) == ["Older", "Newer"]
+    response = client.get(URL, {"status": "all"})
     older.refresh_from_db()
+    # Open deals come first: a closed one goes behind them.
+    assert titles(response) == (["Older", "Newer"] if older.is_open else ["Newer", "Older"])
     text = words(response)
-    row = text[text.index("Older Acme") : text.index("Newer")]
-    assert f"olivia ${older.net:,.2f}" in row
+    row = text[text.index("Older Acme") :]
+    row = row[: row.index("Newer")] if "Newer" in row else row
+    assert f"${older.net:,.2f}" in row
     assert row.strip().endswith(older.get_status_display())
+    assert "olivia" not in row  # a rep's own rows do not repeat their name
 
 
 def test_a_new_deal_shows_on_the_next_visit(client, owner, make_deal):
@@ -264,3 +268,51 @@ def test_page_links_keep_only_the_filters_that_were_understood(client, owner, ma
     client.force_login(owner)
     response = client.get(URL, {"status": "open", "level": "nonsense", "junk": "<x>"})
     assert 'href="?status=open&amp;page=2" rel="next"' in page(response)
+
+
+# Issue 13, item 9: search, order, owner, open first ----------------------------------------------
+
+
+def test_search_finds_title_or_customer(client, owner, make_deal):
+    make_deal(title="Press upgrade", customer="Acme")
+    make_deal(title="Folder run", customer="Inkwell")
+    client.force_login(owner)
+    assert titles(client.get(URL, {"q": "press"})) == ["Press upgrade"]
+    assert titles(client.get(URL, {"q": "inkw"})) == ["Folder run"]
+    assert '<label for="id_q">Search</label>' in page(client.get(URL))
+
+
+def test_it_sorts_by_room_used_and_by_net(client, owner, make_deal, give):
+    tense = make_deal(title="Tense")
+    give(tense, "800")
+    calm = make_deal(title="Calm", opening_price=Decimal("20000"), floor=Decimal("10000"))
+    give(calm, "100")
+    make_deal(title="Untouched")
+    client.force_login(owner)
+    assert titles(client.get(URL, {"sort": "room"})) == ["Tense", "Calm", "Untouched"]
+    assert titles(client.get(URL, {"sort": "net"})) == ["Calm", "Untouched", "Tense"]
+
+
+def test_closed_deals_are_behind_the_status_filter_and_show_their_outcome(client, owner, make_deal):
+    make_deal(title="Open one")
+    services.deal_win(deal=make_deal(title="Won one"), user=owner)
+    client.force_login(owner)
+    assert titles(client.get(URL)) == ["Open one"]
+    assert titles(client.get(URL, {"status": "closed"})) == ["Won one"]
+    assert titles(client.get(URL, {"status": "all"})) == ["Open one", "Won one"]
+    text = words(client.get(URL, {"status": "closed"}))
+    assert "Won one Inkwell Print Ltd $10,000.00 0% Won at $10,000.00 Won" in text
+
+
+def test_a_manager_filters_by_owner_and_sees_the_owner_column(
+    client, owner, teammate, manager, make_deal
+):
+    make_deal(title="Olivias")
+    make_deal(title="Toms", user=teammate)
+    client.force_login(manager)
+    response = client.get(URL)
+    assert sorted(titles(response)) == ["Olivias", "Toms"]
+    assert '<label for="id_owner">Owner</label>' in page(response)
+    assert titles(client.get(URL, {"owner": teammate.pk})) == ["Toms"]
+    client.force_login(owner)
+    assert 'id="id_owner"' not in page(client.get(URL))

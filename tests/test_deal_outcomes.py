@@ -66,9 +66,7 @@ def test_a_win_without_a_price_is_won_at_the_net(client, owner, deal, give):
     assert (event.actor, event.data) == (owner, {"final_price": "9600.00"})
     followed = client.get(response.headers["Location"])
     assert "Marked won at $9,600.00." in words(followed)
-    assert "This deal is won Won at $9,600.00. No more concessions can be logged." in words(
-        followed
-    )
+    assert "Won at $9,600.00 No more concessions can be logged." in words(followed)
 
 
 def test_a_win_at_a_typed_price(client, owner, deal):
@@ -114,7 +112,7 @@ def test_a_win_below_the_floor_with_an_approved_exception_is_allowed(
         ("-1", "Enter a positive amount."),
         ("NaN", "Enter an amount such as 1250.00."),
         ("Infinity", "Enter an amount such as 1250.00."),
-        ("9500.001", "Use at most two decimal places."),
+        ("9500.0001", "Use at most two decimal places."),
         (str(10**15), "That amount is too large."),
         ("a lot", "Enter an amount such as 1250.00."),
     ],
@@ -179,7 +177,8 @@ def test_walking_away_remembers_the_net_and_offers_the_comeback(client, owner, d
     assert "You walked away. If the customer comes back, it will be on your terms." in words(
         followed
     )
-    assert ">Customer came back</button>" in page(followed)
+    assert ">Customer came back</h3>" in page(followed)
+    assert ">Reopen deal</button>" in page(followed)
     assert ">Mark won</button>" not in page(followed)
 
 
@@ -388,3 +387,42 @@ def test_a_refused_outcome_leaves_the_next_page_with_blank_forms(client, owner, 
     assert "Typed note" not in again
     assert 'aria-invalid="true"' not in again
     assert 'class="errorlist"' not in again
+
+
+# Issue 13, item 5: closing asks to confirm ---------------------------------------------------
+
+
+def test_closing_without_javascript_goes_through_a_confirm_page(client, owner, deal, give):
+    give(deal, "400")
+    client.force_login(owner)
+    detail = page(client.get(url("deal_detail", deal)))
+    for outcome in ("won", "lost", "walk-away"):
+        assert f'action="{reverse("deal_confirm", args=[deal.pk, outcome])}"' in detail
+    assert 'id="confirm-dialog"' in detail
+    confirm = client.get(reverse("deal_confirm", args=[deal.pk, "won"]), {"final_price": ""})
+    assert confirm.status_code == 200
+    assert (
+        "No final price was typed: the deal will be recorded as won at the current net, $9,600.00."
+        in words(confirm)
+    )
+    assert ">Confirm</button>" in page(confirm)
+    assert f'action="{reverse("deal_win", args=[deal.pk])}"' in page(confirm)
+    deal.refresh_from_db()
+    assert deal.status == Deal.Status.OPEN  # nothing recorded yet
+    lost = client.get(reverse("deal_confirm", args=[deal.pk, "lost"]), {"reason": "price"})
+    assert "The deal will be recorded as lost. Reason: Price." in words(lost)
+    typed = client.get(reverse("deal_confirm", args=[deal.pk, "won"]), {"final_price": "9,700"})
+    assert "won at $9,700.00" in words(typed)
+    assert '<input type="hidden" name="final_price" value="9,700">' in page(typed)
+
+
+def test_a_confirm_page_with_a_bad_value_shows_the_form_again(client, owner, deal):
+    client.force_login(owner)
+    response = client.get(reverse("deal_confirm", args=[deal.pk, "walk-away"]), {"reason": " "})
+    assert response.status_code == 422
+    assert 'id="id_walk_reason-error"' in page(response)
+
+
+def test_an_unknown_outcome_has_no_confirm_page(client, owner, deal):
+    client.force_login(owner)
+    assert client.get(reverse("deal_confirm", args=[deal.pk, "nope"])).status_code == 404

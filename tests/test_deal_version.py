@@ -56,6 +56,16 @@ def test_a_new_deal_starts_at_version_one(deal):
         ),
         pytest.param(lambda d, give, m: _ask(d), id="exception_request"),
         pytest.param(
+            lambda d, give, m: services.concession_correct(
+                concession=give(d, "10").concession,
+                user=d.owner,
+                kind="other",
+                amount="20",
+                description="Fixed",
+            ),
+            id="concession_correct",
+        ),
+        pytest.param(
             lambda d, give, m: services.plan_save(
                 deal=d,
                 user=d.owner,
@@ -119,6 +129,7 @@ def test_every_service_that_locks_a_deal_is_checked_here():
         "deal_lose",
         "deal_walk_away",
         "deal_come_back",
+        "concession_correct",
         "exception_request",
         # exception_request's body: the same write, returning whether it was new.
         "exception_ask",

@@ -123,7 +123,7 @@ def test_a_concession_that_fits_is_logged_not_asked_for(client, owner, near_floo
         ("amount", "-350", "Enter a positive amount."),
         ("amount", "NaN", "Enter an amount such as 1250.00."),
         ("amount", "Infinity", "Enter an amount such as 1250.00."),
-        ("amount", "350.001", "Use at most two decimal places."),
+        ("amount", "350.0001", "Use at most two decimal places."),
         ("amount", str(10**15), "That amount is too large."),
         ("amount", "lots", "Enter an amount such as 1250.00."),
         ("description", "", "This field is required."),

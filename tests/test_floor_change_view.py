@@ -112,7 +112,7 @@ def test_the_manager_must_give_a_reason_once_the_floor_is_locked(client, manager
         ("-1", "Enter a positive amount."),
         ("NaN", "Enter an amount such as 1250.00."),
         ("Infinity", "Enter an amount such as 1250.00."),
-        ("8500.555", "Use at most two decimal places."),
+        ("8500.5555", "Use at most two decimal places."),
         (str(10**15), "That amount is too large."),
         ("eight thousand", "Enter an amount such as 1250.00."),
         ("", "This field is required."),

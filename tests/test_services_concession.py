@@ -334,7 +334,7 @@ BAD_FORMS = [
     ({"amount": "-5"}, "amount", "Enter a positive amount."),
     ({"amount": "NaN"}, "amount", "Enter an amount such as 1250.00."),
     ({"amount": "Infinity"}, "amount", "Enter an amount such as 1250.00."),
-    ({"amount": "1.005"}, "amount", "Use at most two decimal places."),
+    ({"amount": "1.0005"}, "amount", "Use at most two decimal places."),
     ({"amount": str(10**15)}, "amount", "That amount is too large."),
     ({"amount": "9" * 41}, "amount", "That amount is too large."),
     ({"amount": "abc"}, "amount", "Enter an amount such as 1250.00."),

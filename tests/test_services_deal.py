@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 from django.contrib.auth.models import AnonymousUser
+from django.utils import timezone
 
 from deals import services
 from deals.erosion import Level
@@ -181,7 +182,7 @@ BAD_FORMS = [
     ("opening_price", "-5", "opening_price", "Enter a positive amount."),
     ("opening_price", "NaN", "opening_price", "Enter an amount such as 1250.00."),
     ("opening_price", "Infinity", "opening_price", "Enter an amount such as 1250.00."),
-    ("opening_price", "100.005", "opening_price", "Use at most two decimal places."),
+    ("opening_price", "100.0005", "opening_price", "Use at most two decimal places."),
     ("opening_price", str(10**15), "opening_price", "That amount is too large."),
     ("opening_price", "abc", "opening_price", "Enter an amount such as 1250.00."),
     ("opening_price", "", "opening_price", "This field is required."),
@@ -387,7 +388,13 @@ def test_a_customer_who_comes_back_reopens_the_deal(deal, owner, give):
     assert back.walked_away_net == Decimal("9750.00")
     event = last_event(deal)
     assert (event.kind, event.actor) == (DealEvent.Kind.CAME_BACK, owner)
-    assert event.data == {"walked_away_net": "9750.00"}
+    assert event.data == {
+        "walked_away_net": "9750.00",
+        # Without a date, the customer came back today.
+        "came_back_on": timezone.localdate().isoformat(),
+        "offer": None,
+        "note": "",
+    }
     # Reopened means open: concessions may be logged again.
     give(deal, "100")
     deal.refresh_from_db()

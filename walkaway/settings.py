@@ -340,6 +340,11 @@ for _prefix in WALKAWAY_WEBHOOK_ALLOW:
 # (the outbox); `manage.py db_worker` sends it once that transaction has committed.
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
 
+# Minutes during which a concession's author may correct it in one step (issue 13).
+WALKAWAY_CORRECT_MINUTES = env_int("WALKAWAY_CORRECT_MINUTES", 10)
+if WALKAWAY_CORRECT_MINUTES < 0:
+    raise ImproperlyConfigured("WALKAWAY_CORRECT_MINUTES must be 0 or more.")
+
 # Benchmark mode (`make bench` only): adds the baseline view and a per-request query count
 # header. Never set in production.
 WALKAWAY_BENCH = env_bool("WALKAWAY_BENCH", False)

@@ -2,7 +2,9 @@ from datetime import datetime
 from decimal import Decimal
 
 from django import template
+from django.utils import timezone
 from django.utils.dates import MONTHS_3
+from django.utils.timesince import timesince
 
 from deals.erosion import format_percent
 from deals.money import format_money
@@ -34,10 +36,20 @@ def percent(value: Decimal | None) -> str:
 # (the value arrives in local time, as |date's does).
 @register.filter(expects_localtime=True)
 def iso_datetime(value: datetime | None) -> str:
-    """The same as |date:"c"."""
+    """|date:"c" with at most milliseconds: the HTML standard allows three fraction digits."""
     if not value:
         return ""
-    return value.isoformat()
+    return value.isoformat(timespec="milliseconds" if value.microsecond else "seconds")
+
+
+@register.filter
+def ago(value: datetime | None) -> str:
+    """ "3 minutes ago", or "just now" for under a minute (never "0 minutes ago")."""
+    if not value:
+        return ""
+    if (timezone.now() - value).total_seconds() < 60:
+        return "just now"
+    return f"{timesince(value)} ago"
 
 
 @register.filter(expects_localtime=True)

@@ -13,8 +13,19 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import get_user_model
 from django.core.paginator import Paginator
-from django.db.models import Exists, OuterRef
+from django.db.models import (
+    Case,
+    DecimalField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    Value,
+    When,
+)
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
@@ -24,9 +35,14 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import HttpResponseClientRedirect, reswap, retarget
 
 from .. import erosion, services
-from ..desk import DeskForms, Notes, desk_build
+from ..desk import DeskForms, Notes, desk_build, gauge_marks
 from ..forms import (
+    ALL,
+    CLOSED,
+    ComebackForm,
     ConcessionForm,
+    CorrectForm,
+    DealEditForm,
     DealFilterForm,
     DealForm,
     ExceptionRequestForm,
@@ -39,7 +55,7 @@ from ..forms import (
     WinForm,
 )
 from ..models import Concession, Deal, ExceptionRequest
-from ..money import MoneyError, format_money, parse_money
+from ..money import MoneyError, format_money, read_amount
 
 DETAIL = "deals/deal_detail.html"
 DEAL_LIST = "deals/deal_list.html"
@@ -49,8 +65,19 @@ DEAL_LIST = "deals/deal_list.html"
 
 @require_GET
 def deal_list(request):
-    filters = DealFilterForm(request.GET or None)
-    deals = Deal.objects.visible_to(request.access).select_related("owner")
+    access = request.access
+    owners = None
+    if access.manages_any:
+        owners = list(
+            get_user_model()
+            .objects.filter(
+                **({} if access.staff else {"memberships__team_id__in": sorted(access.managed)})
+            )
+            .distinct()
+            .order_by("username")
+        )
+    filters = DealFilterForm(request.GET or None, owners=owners)
+    deals = Deal.objects.visible_to(access).select_related("owner")
     # Issue 14 (manager): which deals wait for a manager's decision, in the same statement.
     deals = deals.annotate(
         awaiting_approval=Exists(
@@ -62,22 +89,49 @@ def deal_list(request):
     # An unknown value drops only its own filter: cleaned_data keeps every field that was valid.
     filters.is_valid()
     chosen = getattr(filters, "cleaned_data", {})
-    if chosen.get("status"):
-        deals = deals.filter(status=chosen["status"])
+    status = chosen.get("status") or Deal.Status.OPEN
+    if status == CLOSED:
+        deals = deals.exclude(status=Deal.Status.OPEN)
+    elif status != ALL:
+        deals = deals.filter(status=status)
+    if chosen.get("q"):
+        q = chosen["q"].strip()
+        deals = deals.filter(Q(title__icontains=q) | Q(customer__icontains=q))
+    if chosen.get("owner"):
+        deals = deals.filter(owner_id=chosen["owner"])
     if chosen.get("level"):
         # Today's thresholds, as the rows show them (see DealQuerySet.with_current_level).
         deals = deals.with_current_level().filter(current_level=chosen["level"])
-    deals = deals.order_by("-updated_at", "-id")
+    # Open deals first, then the chosen order.
+    open_first = Case(When(status=Deal.Status.OPEN, then=Value(0)), default=Value(1))
+    sort = chosen.get("sort") or "recent"
+    if sort == "room":
+        deals = deals.annotate(
+            used=ExpressionWrapper(
+                F("conceded") * 10000 / (F("opening_price") - F("floor")),
+                output_field=DecimalField(max_digits=30, decimal_places=4),
+            )
+        ).order_by(open_first, "-used", "-id")
+    elif sort == "net":
+        deals = deals.annotate(
+            net_now=ExpressionWrapper(
+                F("opening_price") - F("conceded"),
+                output_field=DecimalField(max_digits=14, decimal_places=2),
+            )
+        ).order_by(open_first, "-net_now", "-id")
+    else:
+        deals = deals.order_by(open_first, "-updated_at", "-id")
     page = Paginator(deals, settings.WALKAWAY_DEALS_PER_PAGE).get_page(request.GET.get("page"))
+    names = ("q", "status", "level", "owner", "sort")
     context = {
         "nav": "deals",
         "filters": filters,
         "page": page,
         # Only the filters that were understood travel on in the page links.
-        "query": urlencode(
-            {name: chosen[name] for name in ("status", "level") if chosen.get(name)}
-        ),
-        "can_create": request.access.creatable_teams().exists(),
+        "query": urlencode({name: chosen[name] for name in names if chosen.get(name)}),
+        "can_create": access.creatable_teams().exists(),
+        # A rep's own rows do not repeat their name: the owner column is for managers.
+        "show_owner": access.manages_any,
     }
     template = DEAL_LIST + ("#deal-table" if request.htmx else "")
     return TemplateResponse(request, template, context)
@@ -169,15 +223,15 @@ def concession_preview(request, pk: int):
     """The "what if" while the amount is typed: a pure calculation, nothing is written."""
     if request.htmx:
         # Every keystroke: only the figures the calculation and its sentence need.
-        fields = ("opening_price", "floor", "conceded", "currency")
+        fields = ("opening_price", "floor", "conceded", "currency", "target_price")
         deal = get_object_or_404(Deal.objects.visible_to(request.access).only(*fields), pk=pk)
     else:
         deal = _visible_deal(request, pk)
     raw = request.GET.get("amount", "")
-    preview, problem = None, ""
+    preview, problem, amount = None, "", None
     if raw.strip():
         try:
-            amount = parse_money(raw[:40])
+            amount = read_amount(raw[:40], percent_of=deal.opening_price)
         except MoneyError as e:
             problem = str(e)
         else:
@@ -187,12 +241,29 @@ def concession_preview(request, pk: int):
                 conceded=deal.conceded,
                 amount=amount,
             )
+    # "5%" and "40k" are shown as the amount they become, before anything is logged.
+    converted = raw.strip()[-1:] in ("%", "k", "K")
+    typed_as = amount if amount is not None and converted else None
     if request.htmx:
-        context = {"preview": preview, "problem": problem, "currency": deal.currency}
-        return TemplateResponse(request, DETAIL + "#preview", context)
+        context = {
+            "preview": preview,
+            "problem": problem,
+            "currency": deal.currency,
+            "typed_as": typed_as,
+            # The gauge shows a ghost of the amount being typed, in the level it would reach.
+            "fill": deal.assessment().meter_fill,
+            "ghost": preview,
+            "marks": gauge_marks(deal),
+        }
+        return TemplateResponse(request, DETAIL + "#preview-update", context)
     form = ConcessionForm(initial={"amount": raw[:40]})
     desk = _desk(
-        request, deal, DeskForms(concession=form), preview=preview, preview_problem=problem
+        request,
+        deal,
+        DeskForms(concession=form),
+        preview=preview,
+        preview_problem=problem,
+        preview_typed_as=typed_as,
     )
     return _page(request, desk)
 
@@ -214,6 +285,10 @@ def _refused(request, deal: Deal, forms: DeskForms, partial: str, *, status: int
     desk = _desk(request, deal, forms, **notes)
     if request.htmx:
         response = _page(request, desk, partial=partial, status=status)
+        # One message per action: the refusal replaces whatever the status region said last.
+        response.render()
+        status_oob = _page(request, desk, partial="status-oob").render()
+        response.content += status_oob.content
         return reswap(retarget(response, f"#{partial}"), "outerHTML")
     return _page(request, desk, status=status)
 
@@ -229,7 +304,7 @@ def _not_found() -> Http404:
 @require_POST
 def concession_log(request, pk: int):
     deal = _visible_deal(request, pk)
-    form = ConcessionForm(request.POST)
+    form = ConcessionForm(request.POST, opening_price=deal.opening_price)
     if not form.is_valid():
         return _refused(request, deal, DeskForms(concession=form), "concession-panel", status=422)
     data = form.cleaned_data
@@ -354,6 +429,68 @@ def concession_retract(request, pk: int, concession_pk: int):
     return TemplateResponse(request, template, context, status=status)
 
 
+@require_http_methods(["GET", "POST"])
+def concession_correct(request, pk: int, concession_pk: int):
+    """Its author fixes a give in one step, within the correction window."""
+    deal = _visible_deal(request, pk)
+    concession = get_object_or_404(
+        Concession.objects.select_related("created_by"), pk=concession_pk, deal=deal
+    )
+    auto_id = f"id_correct{concession.pk}_%s"
+    template = "deals/concession_correct.html"
+    if request.method == "GET":
+        form = CorrectForm(
+            auto_id=auto_id,
+            initial={
+                "kind": concession.kind,
+                "amount": concession.amount,
+                "description": concession.description,
+                "got_in_return": concession.got_in_return,
+            },
+        )
+        context = {"deal": deal, "concession": concession, "form": form, "nav": "deals"}
+        return TemplateResponse(
+            request, template + ("#correct-form" if request.htmx else ""), context
+        )
+    form = CorrectForm(request.POST, auto_id=auto_id, opening_price=deal.opening_price)
+    status = 422
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            corrected = services.concession_correct(
+                concession=concession,
+                user=request.user,
+                kind=data["kind"],
+                amount=data["amount"],
+                description=data["description"],
+                got_in_return=data["got_in_return"],
+            )
+        except services.NotAllowed:
+            raise _not_found() from None
+        except services.BelowFloor as e:
+            form.add_error(
+                "amount",
+                f"This would take the deal {format_money(e.shortfall, deal.currency)} below "
+                f"your walk-away floor. At most {format_money(e.remaining, deal.currency)} fits.",
+            )
+            status = 409
+        except services.DomainError as e:
+            form.add_domain_error(e)
+            status = _status_for(e)
+        else:
+            return _updated(
+                request,
+                deal.pk,
+                f"Corrected {format_money(concession.amount, deal.currency)} to "
+                f"{format_money(corrected.amount, deal.currency)}.",
+            )
+    context = {"deal": deal, "concession": concession, "form": form, "nav": "deals"}
+    if request.htmx:
+        response = TemplateResponse(request, template + "#correct-form", context, status=status)
+        return reswap(retarget(response, f"#retract-slot-{concession.pk}"), "innerHTML")
+    return TemplateResponse(request, template, context, status=status)
+
+
 def _retract_id(concession: Concession) -> str:
     # Several retract forms can be open on one page; each needs its own ids.
     return f"id_retract{concession.pk}_%s"
@@ -417,6 +554,51 @@ def _outcome(request, pk: int, form_class, field: str, act):
     return _refused(request, deal, DeskForms(**{field: form}), "outcome", status=422)
 
 
+# Closing asks to confirm (UI.md "Closing a deal"). With JavaScript the outcome forms open a
+# dialog and post on "Confirm"; without it they GET this page, which says what will be recorded
+# and posts the same values on "Confirm".
+CONFIRMABLE = {
+    "won": (WinForm, "win", "deal_win", "Mark won"),
+    "lost": (LoseForm, "lose", "deal_lose", "Mark lost"),
+    "walk-away": (WalkAwayForm, "walk_away", "deal_walk_away", "Walk away"),
+}
+
+
+@require_GET
+def deal_confirm(request, pk: int, outcome: str):
+    if outcome not in CONFIRMABLE:
+        raise Http404("No such outcome.")
+    form_class, field, action, heading = CONFIRMABLE[outcome]
+    deal = _visible_deal(request, pk)
+    form = form_class(request.GET)
+    if not form.is_valid():
+        return _page(request, _desk(request, deal, DeskForms(**{field: form})), status=422)
+    data = form.cleaned_data
+    net = format_money(deal.net, deal.currency)
+    if outcome == "won":
+        price = data["final_price"]
+        said = (
+            f"The deal will be recorded as won at {format_money(price, deal.currency)}."
+            if price is not None
+            else f"No final price was typed: the deal will be recorded as won at the current "
+            f"net, {net}."
+        )
+    elif outcome == "lost":
+        reason = dict(form.fields["reason"].choices)[data["reason"]]
+        said = f"The deal will be recorded as lost. Reason: {reason}."
+    else:
+        said = f"You will walk away at a net of {net}. Reason: {data['reason']}"
+    context = {
+        "nav": "deals",
+        "deal": deal,
+        "heading": heading,
+        "said": said,
+        "action": reverse(action, args=[deal.pk]),
+        "values": [(name, value) for name, value in request.GET.items() if name in form.fields],
+    }
+    return TemplateResponse(request, "deals/deal_confirm.html", context)
+
+
 @require_POST
 def deal_win(request, pk: int):
     def act(deal, data):
@@ -447,13 +629,64 @@ def deal_walk_away(request, pk: int):
 @require_POST
 def deal_come_back(request, pk: int):
     deal = _visible_deal(request, pk)
+    form = ComebackForm(request.POST)
+    if not form.is_valid():
+        return _refused(request, deal, DeskForms(comeback=form), "outcome", status=422)
+    data = form.cleaned_data
     try:
-        services.deal_come_back(deal=deal, user=request.user)
+        services.deal_come_back(
+            deal=deal,
+            user=request.user,
+            came_back_on=data["came_back_on"],
+            offer=data["offer"],
+            note=data["note"],
+        )
     except services.NotAllowed:
         raise _not_found() from None
     except services.DomainError as e:
-        return _refused(request, deal, DeskForms(), "outcome", status=409, outcome_error=e.message)
+        if e.field is None:
+            return _refused(
+                request, deal, DeskForms(), "outcome", status=409, outcome_error=e.message
+            )
+        form.add_domain_error(e)
+        return _refused(request, deal, DeskForms(comeback=form), "outcome", status=_status_for(e))
     return _updated(request, deal.pk, "The customer came back. The deal is open again.")
+
+
+@require_http_methods(["GET", "POST"])
+def deal_edit(request, pk: int):
+    """Title, customer and cost to deliver, by the owner or a manager; each change an event."""
+    deal = _visible_deal(request, pk)
+    if not request.access.may_act_on(deal):
+        raise _not_found()
+    initial = {"title": deal.title, "customer": deal.customer, "cost": deal.cost}
+    form = DealEditForm(request.POST if request.method == "POST" else None, initial=initial)
+    status = 200
+    if request.method == "POST":
+        status = 422
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                services.deal_update(
+                    deal=deal,
+                    user=request.user,
+                    title=data["title"],
+                    customer=data["customer"],
+                    cost=data["cost"],
+                )
+            except services.NotAllowed:
+                raise _not_found() from None
+            except services.DomainError as e:
+                form.add_domain_error(e)
+                status = _status_for(e)
+            else:
+                messages.success(request, "Deal details saved.")
+                url = reverse("deal_detail", args=[deal.pk])
+                if request.htmx:
+                    return HttpResponseClientRedirect(url)
+                return redirect(url)
+    context = {"deal": deal, "form": form, "nav": "deals"}
+    return TemplateResponse(request, "deals/deal_edit.html", context, status=status)
 
 
 @require_http_methods(["GET", "POST"])

@@ -107,3 +107,34 @@ def test_the_keyboard_alone_can_log_a_concession(page):
     expect(row).to_contain_text("Free product")
     expect(row).to_contain_text("A free spare toner kit")
     expect(amount).to_be_focused()
+
+
+@pytest.mark.parametrize(
+    "size",
+    [{"width": 375, "height": 812}, {"width": 1280, "height": 800}],
+    ids=["phone", "desktop"],
+)
+def test_every_deal_state_approvals_and_the_dashboard_pass_axe(page, size):
+    """Issue 13: the deal page in every state (open, won, lost, walked away, came back), the
+    confirm dialog and page, approvals and the dashboard, at both sizes."""
+    from deals.models import Deal
+
+    page.set_viewport_size(size)
+    log_in(page, "manager")
+    for status in Deal.Status.values:
+        deal = Deal.objects.filter(status=status).order_by("id").first()
+        assert deal is not None, f"the demo has no {status} deal"
+        page.goto(f"/deals/{deal.pk}/")
+        assert_no_serious_violations(page, f"a {status} deal page")
+    came_back = Deal.objects.filter(came_back=True, status=Deal.Status.OPEN).first()
+    page.goto(f"/deals/{came_back.pk}/")
+    assert_no_serious_violations(page, "a deal the customer came back to")
+    page.locator("#outcome").get_by_role("button", name="Mark won").click()
+    expect(page.get_by_role("dialog")).to_be_visible()
+    assert_no_serious_violations(page, "the confirm dialog")
+    page.get_by_role("dialog").get_by_role("button", name="Cancel").click()
+    page.goto(f"/deals/{came_back.pk}/confirm/won/?final_price=")
+    assert_no_serious_violations(page, "the confirm page")
+    for url, where in (("/approvals/", "approvals"), ("/dashboard/", "the dashboard")):
+        page.goto(url)
+        assert_no_serious_violations(page, where)

@@ -71,10 +71,14 @@ def test_without_javascript_a_rep_can_still_negotiate_ask_retract_and_walk_away(
     form = walk_away_form(page)
     form.get_by_label("Reason").fill("They want 15% off; we cannot")
     form.get_by_role("button", name="Walk away").click()
+    # Without JavaScript closing asks on a page of its own.
+    expect(page.get_by_role("heading", name="Walk away?")).to_be_visible()
+    expect(page.get_by_text("You will walk away at a net of $9,200.00.")).to_be_visible()
+    page.get_by_role("button", name="Confirm").click()
     expect(page).to_have_url(deal_url)
     expect(outcome(page)).to_contain_text("You walked away at a net of $9,200.00")
 
-    outcome(page).get_by_role("button", name="Customer came back").click()
+    outcome(page).get_by_role("button", name="Reopen deal").click()
     expect(page).to_have_url(deal_url)
     expect(page.locator("#deal-meta")).to_contain_text("Came back")
     expect(concession_form(page).get_by_label("Amount")).to_be_visible()

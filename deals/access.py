@@ -7,9 +7,11 @@ with a fresh read (services.can_act_on), since a page's access may be a request 
 
 from __future__ import annotations
 
+import zoneinfo
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 from django.utils.functional import SimpleLazyObject
 
 from .models import Role, Team
@@ -96,6 +98,36 @@ class Access:
 
 
 NOBODY = Access(user_id=None, active=False, staff=False, teams=frozenset(), managed=frozenset())
+
+
+class TimeZoneMiddleware:
+    """Shows times in the person's chosen time zone (Settings); the TIME_ZONE setting for
+    anyone who chose none, or a zone this machine does not know."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        access = getattr(request, "access", None)
+        chosen = access.profile[1] if access is not None and access.signed_in else ""
+        zone = _zone(chosen)
+        if zone is None:
+            timezone.deactivate()
+        else:
+            timezone.activate(zone)
+        try:
+            return self.get_response(request)
+        finally:
+            timezone.deactivate()
+
+
+def _zone(name: str):
+    if not name:
+        return None
+    try:
+        return zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return None
 
 
 class AccessMiddleware:

@@ -43,6 +43,11 @@ BODIES = {
         "description": "x",
     },
     ("post", "/deals/{deal_id}/concessions/{concession_id}/retract"): {"reason": "x"},
+    ("post", "/deals/{deal_id}/concessions/{concession_id}/correct"): {
+        "kind": "other",
+        "amount": "1.00",
+        "description": "x",
+    },
     ("post", "/deals/{deal_id}/exception-requests"): {
         "kind": "other",
         "amount": "5000.00",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 
 from deals.models import Concession, Deal, DealEvent, PlanStep
@@ -82,3 +84,49 @@ def test_a_manager_reassigns_through_the_api_and_the_owner_cannot(owner, teammat
     assert response.json()["owner"] == "tom"
     assert Deal.objects.get(pk=deal.pk).owner == teammate
     assert not Concession.objects.exists()
+
+
+def test_the_author_corrects_a_typo_through_the_api_in_one_step(owner, deal):
+    api = api_for(owner)
+    logged = api.post(
+        f"/deals/{deal.pk}/concessions",
+        {"kind": "price_discount", "amount": "900.00", "description": "Typo"},
+    ).json()
+    response = api.post(
+        f"/deals/{deal.pk}/concessions/{logged['id']}/correct",
+        {"kind": "price_discount", "amount": "90.00", "description": "Ten percent of that"},
+    )
+    assert response.status_code == 201, response.json()
+    assert response.json()["amount"] == "90.00"
+    assert Deal.objects.get(pk=deal.pk).conceded == Decimal("90.00")
+
+
+def test_nobody_but_the_author_corrects(owner, manager, deal):
+    logged = (
+        api_for(owner)
+        .post(
+            f"/deals/{deal.pk}/concessions",
+            {"kind": "other", "amount": "10.00", "description": "x"},
+        )
+        .json()
+    )
+    response = api_for(manager).post(
+        f"/deals/{deal.pk}/concessions/{logged['id']}/correct",
+        {"kind": "other", "amount": "5.00", "description": "y"},
+    )
+    assert is_error(response, 409)
+    assert Deal.objects.get(pk=deal.pk).conceded == Decimal("10.00")
+
+
+def test_a_comeback_through_the_api_keeps_its_day_offer_and_note(owner, deal):
+    api = api_for(owner)
+    api.post(f"/deals/{deal.pk}/walk-away", {"reason": "Too low"})
+    response = api.post(
+        f"/deals/{deal.pk}/came-back",
+        {"offer": "9500.00", "note": "They called back"},
+    )
+    assert response.status_code == 200, response.json()
+    back = Deal.objects.get(pk=deal.pk)
+    assert back.is_open and back.comeback_offer == Decimal("9500.00")
+    assert back.comeback_note == "They called back"
+    assert api.post(f"/deals/{deal.pk}/came-back").status_code == 409

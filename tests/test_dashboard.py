@@ -308,3 +308,15 @@ def test_a_manager_of_another_team_never_sees_ours(client, manager, other_manage
     assert "Danger 1" in section(client.get(URL), "levels-heading")
     client.force_login(other_manager)
     assert "Danger 0" in section(client.get(URL), "levels-heading")
+
+
+def test_query_parameters_the_page_does_not_know_fill_no_cache(client, manager, review):
+    """Issue 11, finding 8: ?x=1, ?x=2, … once filled a worker's cache and evicted everyone
+    else's pages. No page is kept now; nothing the page is asked is stored."""
+    from django.core.cache import cache
+
+    client.force_login(manager)
+    before = len(cache._cache)
+    for n in range(20):
+        assert client.get(URL, {"x": str(n)}).status_code == 200
+    assert len(cache._cache) == before

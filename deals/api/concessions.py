@@ -109,6 +109,38 @@ def concessions_retract(
     return once(request, idempotency_key, write)
 
 
+@router.post(
+    "/deals/{deal_id}/concessions/{concession_id}/correct",
+    response=answers(201, schemas.ConcessionOut, 404, 409),
+)
+def concessions_correct(
+    request,
+    payload: schemas.ConcessionIn,
+    deal_id: int = DealId,
+    concession_id: int = ConcessionId,
+    idempotency_key: str | None = KeyHeader,
+):
+    """Correct a typo in one step, as its author, within the correction window: the give is
+    retracted and the corrected one logged together. Answers the corrected give."""
+
+    def write():
+        deal = visible_deal(request, deal_id)
+        concession = Concession.objects.filter(deal=deal, pk=concession_id).first()
+        if concession is None:
+            raise Http404
+        corrected = services.concession_correct(
+            concession=concession,
+            user=request.api_user,
+            kind=payload.kind,
+            amount=payload.amount,
+            description=payload.description,
+            got_in_return=payload.got_in_return,
+        )
+        return 201, _concession(corrected.pk)
+
+    return once(request, idempotency_key, write)
+
+
 # Exception requests -----------------------------------------------------------------------------
 
 

@@ -232,10 +232,18 @@ def deals_walk_away(request, payload: schemas.WalkAwayIn, deal_id: int = DealId)
 
 
 @router.post("/deals/{deal_id}/came-back", response=answers(200, schemas.DealOut, 404, 409))
-def deals_came_back(request, deal_id: int = DealId):
-    """The customer came back to a deal you walked away from: it is open again."""
+def deals_came_back(request, payload: schemas.CameBackIn | None = None, deal_id: int = DealId):
+    """The customer came back to a deal you walked away from: it is open again. When they came
+    back (today by default), what they offered and a note are kept."""
     deal = visible_deal(request, deal_id)
-    services.deal_come_back(deal=deal, user=request.api_user)
+    payload = payload or schemas.CameBackIn()
+    services.deal_come_back(
+        deal=deal,
+        user=request.api_user,
+        came_back_on=payload.came_back_on,
+        offer=payload.offer,
+        note=payload.note,
+    )
     return _fresh(request, deal.pk)
 
 

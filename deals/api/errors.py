@@ -21,6 +21,7 @@ DOMAIN_ERRORS: dict[type[services.DomainError], tuple[int, str]] = {
     services.AlreadyDecided: (409, "already_decided"),
     services.DealChanged: (409, "deal_changed"),
     services.AlreadyRetracted: (409, "already_retracted"),
+    services.NotCorrectable: (409, "not_correctable"),
     services.ReferenceTaken: (409, "reference_taken"),
     services.LedgerLocked: (409, "ledger_locked"),
     services.DomainError: (409, "refused"),

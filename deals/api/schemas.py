@@ -3,7 +3,7 @@ decimals, both ways; the services parse and check every value again."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Literal
 
 from ninja import Field, Schema
@@ -116,6 +116,12 @@ class Preview(Schema):
     level: LevelName
     fits: bool = Field(description="False: the amount would cross the walk-away floor.")
     shortfall: Money
+
+
+class CameBackIn(Schema):
+    came_back_on: date | None = Field(None, description="Defaults to today; never in the future.")
+    offer: MoneyIn | None = Field(None, description="What they offered, if anything.")
+    note: Text = ""
 
 
 class ReassignIn(Schema):

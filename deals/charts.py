@@ -16,10 +16,22 @@ from .models import Concession, Deal
 from .money import format_money
 
 WIDTH = Decimal(480)
-HEIGHT = Decimal(260)
+HEIGHT = Decimal(290)
 TOP = Decimal(28)
-BOTTOM = Decimal(36)
+# Room below the bars for the step names, drawn slanted so that none overlaps its neighbour.
+BOTTOM = Decimal(64)
 SIDE = Decimal(8)
+# Room right of the bars for the floor's and the target's labels, so that no bar hides them.
+GUTTER = Decimal(92)
+# A step's name under its bar: short enough to stay clear of the next one at 375 px.
+STEP_NAMES = {
+    "price_discount": "Discount",
+    "free_product": "Product",
+    "free_service": "Service",
+    "payment_terms": "Terms",
+    "contract_terms": "Contract",
+    "other": "Other",
+}
 MAX_STEPS = 8
 BAR_SHARE = Decimal("0.7")
 TENTH = Decimal("0.1")
@@ -54,6 +66,9 @@ class Chart:
     floor_label_x: str
     floor_label_y: str
     description: str
+    axis_y: str = ""
+    floor_amount: str = ""
+    target_amount: str = ""
     # The plan beside the actual steps: the net after each planned step, as SVG points, and
     # the target as a line (both empty without them).
     plan_points: str = ""
@@ -87,7 +102,7 @@ def waterfall(
         verb = "Retraction" if c.is_retraction else c.get_kind_display()
         steps.append(
             (
-                str(first_number + offset),
+                "Undo" if c.is_retraction else STEP_NAMES.get(c.kind, "Other"),
                 c.amount,
                 f"{first_number + offset}. {verb}: {_money(deal, c.amount)}, {c.description}",
             )
@@ -113,7 +128,7 @@ def waterfall(
         return TOP + (high - value) * scale
 
     slots = max(len(steps), len(planned) - 1) + 2
-    slot = (WIDTH - 2 * SIDE) / slots
+    slot = (WIDTH - 2 * SIDE - GUTTER) / slots
     bar_width = slot * BAR_SHARE
     baseline = y(axis_min)
 
@@ -187,20 +202,28 @@ def waterfall(
         )
     if target is not None:
         description += f" Target price {_money(deal, target)}."
+    # The steps themselves, for whoever cannot see the bars: kind, amount and what was given.
+    drawn = [title for _, _, title in steps]
+    if drawn:
+        description += " Steps: " + "; ".join(drawn) + "."
     return Chart(
         width=_c(WIDTH),
         height=_c(HEIGHT),
         bars=bars,
         floor_y=_c(floor_y),
         floor_label=f"Floor {_money(deal, deal.floor)}",
-        floor_label_x=_c(WIDTH / 2),
-        # Above the line when there is room, below it otherwise; never off the chart.
-        floor_label_y=_c(floor_y - 6 if floor_y - 6 > TOP else min(floor_y + 16, baseline - 4)),
+        # In the gutter right of the bars, so that no bar hides it; above its line when there
+        # is room, below it otherwise; never off the chart.
+        floor_label_x=_c(WIDTH - SIDE),
+        floor_label_y=_c(floor_y - 20 if floor_y - 20 > TOP else min(floor_y + 14, baseline - 16)),
+        floor_amount=_money(deal, deal.floor),
+        axis_y=_c(baseline + 14),
         description=description,
         plan_points=plan_points,
         target_y="" if target_y is None else _c(target_y),
         target_label="" if target is None else f"Target {_money(deal, target)}",
-        target_label_y="" if target_y is None else _c(max(target_y - 6, TOP - 14)),
+        target_label_y="" if target_y is None else _c(max(target_y - 20, TOP - 14)),
+        target_amount="" if target is None else _money(deal, target),
     )
 
 

@@ -82,7 +82,7 @@ def test_the_page_draws_the_chart_with_decimal_coordinates_only(client, owner, d
     assert len(numbers) > 20
     for number in numbers:
         assert re.fullmatch(r"[0-9]+(\.[0-9])?", number), number
-    assert 'viewBox="0 0 480.0 260.0"' in svg
+    assert 'viewBox="0 0 480.0 290.0"' in svg
 
 
 def test_the_opening_and_net_bars_stand_on_the_same_baseline(make_deal, give):
@@ -161,7 +161,8 @@ def test_up_to_eight_concessions_are_drawn_one_by_one(make_deal, give):
     for _ in range(MAX_STEPS):
         give(deal, "10")
     labels = [b.axis_label for b in chart_of(deal).bars]
-    assert labels == ["Opening", "1", "2", "3", "4", "5", "6", "7", "8", "Net"]
+    # Each step is named by its kind under its bar (its number and what was given in its title).
+    assert labels == ["Opening", *["Discount"] * MAX_STEPS, "Net"]
 
 
 def test_more_than_eight_concessions_group_the_earlier_ones(make_deal, give):
@@ -170,7 +171,7 @@ def test_more_than_eight_concessions_group_the_earlier_ones(make_deal, give):
         give(deal, amount)
     chart = chart_of(deal)
     labels = [b.axis_label for b in chart.bars]
-    assert labels == ["Opening", "Earlier", "5", "6", "7", "8", "9", "10", "11", "12", "Net"]
+    assert labels == ["Opening", "Earlier", *["Discount"] * 8, "Net"]
     earlier = chart.bars[1]
     assert earlier.title == "4 earlier entries: $10.00"
     assert chart.bars[2].title == "5. Price discount: $5.00, Discount"
@@ -191,12 +192,14 @@ def test_the_earlier_step_is_worth_the_whole_ledger_before_the_entries_drawn(mak
         give(deal, "10")
     recent = ledger(deal)[-20:]
     chart = chart_of(deal, recent, total_count=30)
-    assert [b.axis_label for b in chart.bars][:3] == ["Opening", "Earlier", "23"]
+    assert [b.axis_label for b in chart.bars][:3] == ["Opening", "Earlier", "Discount"]
+    assert chart.bars[2].title.startswith("23. Price discount: $10.00")
     assert chart.bars[1].title == "22 earlier entries: $220.00"
     assert chart.bars[-1].value_label == "$9,700.00"
-    assert chart.description == (
+    assert chart.description.startswith(
         "Opening price $10,000.00; 30 entries in the ledger totalling $300.00; "
-        "net $9,700.00; walk-away floor $9,000.00."
+        "net $9,700.00; walk-away floor $9,000.00. Steps: 22 earlier entries: $220.00; "
+        "23. Price discount: $10.00, Discount;"
     )
 
 
@@ -231,8 +234,22 @@ def test_the_description_tells_the_whole_story_in_words(make_deal, give):
     give(deal, "100")
     assert chart_of(deal).description == (
         "Opening price $10,000.00; 1 entry in the ledger totalling $100.00; "
-        "net $9,900.00; walk-away floor $9,000.00."
+        "net $9,900.00; walk-away floor $9,000.00. "
+        "Steps: 1. Price discount: $100.00, Discount."
     )
+
+
+def test_the_floor_and_target_labels_sit_right_of_every_bar(make_deal, give):
+    """Item 8 of issue 13: no bar can hide the floor's label, whatever the number of steps."""
+    deal = make_deal(target_price=Decimal("9500"))
+    for _ in range(MAX_STEPS):
+        give(deal, "10")
+    chart = chart_of(deal)
+    rightmost = max(Decimal(b.x) + Decimal(b.width) for b in chart.bars)
+    # The labels end at the right edge, in a gutter wider than the longest amount here.
+    assert Decimal(chart.floor_label_x) - rightmost >= 80
+    assert chart.floor_amount == "$9,000.00" and chart.target_amount == "$9,500.00"
+    assert Decimal(0) < Decimal(chart.target_label_y) < Decimal(chart.height)
 
 
 def test_descriptions_in_the_chart_are_escaped_on_the_page(client, owner, deal, give):

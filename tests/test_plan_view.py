@@ -268,7 +268,7 @@ def test_the_waterfall_draws_the_plan_and_the_target(client, owner, deal):
     client.force_login(owner)
     body = page(detail(client, deal))
     assert re.search(r'<polyline class="plan-line" points="[\d. ,]+"', body)
-    assert "Target $9,400.00" in body
+    assert "<tspan" in body and ">Target</tspan>" in body and ">$9,400.00</tspan>" in body
     assert "Plan: 3 steps totalling $900.00, to a planned net of $9,100.00." in body
 
 

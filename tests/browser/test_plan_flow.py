@@ -72,7 +72,7 @@ def test_a_rep_plans_follows_the_ladder_strays_off_it_and_the_manager_sees_it(pa
     expect(plan_panel(page)).to_contain_text("2 of 2 planned steps given")
     # The waterfall draws the plan and the target beside the actual steps.
     expect(page.locator("#chart polyline.plan-line")).to_have_count(1)
-    expect(page.locator("#chart")).to_contain_text("Target $9,500.00")
+    expect(page.locator("#chart")).to_contain_text("Target price $9,500.00")
     assert_no_serious_violations(page, "the deal page off plan")
 
     # Beyond the floor: the rep asks for an exception; the manager sees plan against actual.

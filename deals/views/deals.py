@@ -628,12 +628,7 @@ def deal_walk_away(request, pk: int):
 
 @require_POST
 def deal_come_back(request, pk: int):
-    deal = _visible_deal(request, pk)
-    form = ComebackForm(request.POST)
-    if not form.is_valid():
-        return _refused(request, deal, DeskForms(comeback=form), "outcome", status=422)
-    data = form.cleaned_data
-    try:
+    def act(deal, data):
         services.deal_come_back(
             deal=deal,
             user=request.user,
@@ -641,16 +636,9 @@ def deal_come_back(request, pk: int):
             offer=data["offer"],
             note=data["note"],
         )
-    except services.NotAllowed:
-        raise _not_found() from None
-    except services.DomainError as e:
-        if e.field is None:
-            return _refused(
-                request, deal, DeskForms(), "outcome", status=409, outcome_error=e.message
-            )
-        form.add_domain_error(e)
-        return _refused(request, deal, DeskForms(comeback=form), "outcome", status=_status_for(e))
-    return _updated(request, deal.pk, "The customer came back. The deal is open again.")
+        return "The customer came back. The deal is open again."
+
+    return _outcome(request, pk, ComebackForm, "comeback", act)
 
 
 @require_http_methods(["GET", "POST"])

@@ -28,6 +28,15 @@ def _concession(pk: int) -> dict:
     return concession_dict(Concession.objects.select_related("created_by").get(pk=pk))
 
 
+def _visible_concession(request, deal_id: int, concession_id: int) -> Concession:
+    """A concession of a deal the person may see; anything else is a 404."""
+    deal = visible_deal(request, deal_id)
+    concession = Concession.objects.filter(deal=deal, pk=concession_id).first()
+    if concession is None:
+        raise Http404
+    return concession
+
+
 def _request(pk: int) -> dict:
     rows = ExceptionRequest.objects.select_related("requested_by", "decided_by")
     return exception_dict(rows.get(pk=pk))
@@ -76,11 +85,7 @@ def concessions_log(
     response=answers(200, schemas.ConcessionOut, 404),
 )
 def concessions_read(request, deal_id: int = DealId, concession_id: int = ConcessionId):
-    deal = visible_deal(request, deal_id)
-    concession = Concession.objects.filter(deal=deal, pk=concession_id).first()
-    if concession is None:
-        raise Http404
-    return _concession(concession.pk)
+    return _concession(_visible_concession(request, deal_id, concession_id).pk)
 
 
 @router.post(
@@ -97,10 +102,7 @@ def concessions_retract(
     """Undo a give with a new, negative entry linked to it, with a reason. Once per give."""
 
     def write():
-        deal = visible_deal(request, deal_id)
-        concession = Concession.objects.filter(deal=deal, pk=concession_id).first()
-        if concession is None:
-            raise Http404
+        concession = _visible_concession(request, deal_id, concession_id)
         retraction = services.concession_retract(
             concession=concession, user=request.api_user, reason=payload.reason
         )
@@ -124,10 +126,7 @@ def concessions_correct(
     retracted and the corrected one logged together. Answers the corrected give."""
 
     def write():
-        deal = visible_deal(request, deal_id)
-        concession = Concession.objects.filter(deal=deal, pk=concession_id).first()
-        if concession is None:
-            raise Http404
+        concession = _visible_concession(request, deal_id, concession_id)
         corrected = services.concession_correct(
             concession=concession,
             user=request.api_user,

@@ -9,17 +9,19 @@ earlier ones as a single "earlier" step.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import ROUND_HALF_UP, Decimal
 
 from .models import Concession, Deal
 from .money import format_money
 
-WIDTH = Decimal(480)
-HEIGHT = Decimal(290)
+# The chart's own units. About as wide as it is drawn on a laptop's desk column (380 px) and
+# on a phone (310 px), so that its text reads at close to the size it is set in (issue 13, 8).
+WIDTH = Decimal(360)
+HEIGHT = Decimal(250)
 TOP = Decimal(28)
 # Room below the bars for the step names, drawn slanted so that none overlaps its neighbour.
-BOTTOM = Decimal(64)
+BOTTOM = Decimal(66)
 SIDE = Decimal(8)
 # Room right of the bars for the floor's and the target's labels, so that no bar hides them.
 GUTTER = Decimal(92)
@@ -35,6 +37,10 @@ STEP_NAMES = {
 MAX_STEPS = 8
 BAR_SHARE = Decimal("0.7")
 TENTH = Decimal("0.1")
+# The value labels' font size (walkaway.css, .waterfall text) and a generous average glyph
+# width for it: enough to keep a label clear of the bars it spans without measuring text.
+VALUE_FONT = Decimal(15)
+GLYPH = Decimal("0.62")
 
 
 def _c(value: Decimal) -> str:
@@ -54,6 +60,10 @@ class Bar:
     axis_label: str
     value_label: str
     title: str
+    # Where the value label is drawn: above every bar it spans, inside the plot.
+    value_x: str = ""
+    value_y: str = ""
+    value_anchor: str = "middle"
 
 
 @dataclass(frozen=True)
@@ -180,6 +190,7 @@ def waterfall(
             title=f"Net: {_money(deal, net)}",
         )
     )
+    bars = [_place_value(b, bars, plot_right=WIDTH - SIDE - GUTTER) for b in bars]
     floor_y = y(deal.floor)
     plan_points = ""
     if plan:
@@ -225,6 +236,28 @@ def waterfall(
         target_label_y="" if target_y is None else _c(max(target_y - 20, TOP - 14)),
         target_amount="" if target is None else _money(deal, target),
     )
+
+
+def _place_value(bar: Bar, bars: list[Bar], *, plot_right: Decimal) -> Bar:
+    """The opening's amount starts at its bar's left edge (nothing is left of it to centre on);
+    any other is centred on its bar but kept left of the floor's gutter. Either is lifted above
+    the highest bar under it, so no bar hides a figure whatever the number of steps."""
+    if not bar.value_label:
+        return bar
+    width = len(bar.value_label) * VALUE_FONT * GLYPH
+    left_edge, bar_width = Decimal(bar.x), Decimal(bar.width)
+    if bar is bars[0]:
+        anchor, x, span = "start", left_edge, (left_edge, left_edge + width)
+    else:
+        x = min(left_edge + bar_width / 2, plot_right - width / 2)
+        anchor, span = "middle", (x - width / 2, x + width / 2)
+    under = [
+        Decimal(b.y)
+        for b in bars
+        if Decimal(b.x) < span[1] and Decimal(b.x) + Decimal(b.width) > span[0]
+    ]
+    top = min([Decimal(bar.y), *under])
+    return replace(bar, value_x=_c(x), value_y=_c(top - 6), value_anchor=anchor)
 
 
 def _money(deal: Deal, amount: Decimal) -> str:

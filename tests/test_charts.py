@@ -12,7 +12,7 @@ import pytest
 from django.urls import reverse
 
 from deals import services
-from deals.charts import MAX_STEPS, waterfall
+from deals.charts import HEIGHT, MAX_STEPS, WIDTH, waterfall
 from deals.models import Concession
 
 from .desk import page
@@ -82,7 +82,7 @@ def test_the_page_draws_the_chart_with_decimal_coordinates_only(client, owner, d
     assert len(numbers) > 20
     for number in numbers:
         assert re.fullmatch(r"[0-9]+(\.[0-9])?", number), number
-    assert 'viewBox="0 0 480.0 290.0"' in svg
+    assert f'viewBox="0 0 {WIDTH}.0 {HEIGHT}.0"' in svg
 
 
 def test_the_opening_and_net_bars_stand_on_the_same_baseline(make_deal, give):
@@ -258,3 +258,23 @@ def test_descriptions_in_the_chart_are_escaped_on_the_page(client, owner, deal, 
     body = page(client.get(reverse("deal_detail", args=[deal.pk])))
     assert "<script>alert(1)" not in body
     assert "1. Price discount: $100.00, &lt;script&gt;alert(1)&lt;/script&gt;" in body
+
+
+@pytest.mark.parametrize("steps", [1, 3, MAX_STEPS])
+def test_the_opening_and_net_amounts_sit_above_every_bar_they_span(make_deal, give, steps):
+    """Item 8 of issue 13: a figure is never drawn over a bar, whatever the number of steps."""
+    deal = make_deal(opening_price=Decimal("40000"), floor=Decimal("38000"))
+    for _ in range(steps):
+        give(deal, "150")
+    chart = chart_of(deal)
+    labelled = [b for b in chart.bars if b.value_label]
+    assert [b.axis_label for b in labelled] == ["Opening", "Net"]
+    for b in labelled:
+        width = len(b.value_label) * Decimal(15) * Decimal("0.62")
+        x = Decimal(b.value_x)
+        left = x if b.value_anchor == "start" else x - width / 2
+        assert left >= 0 and left + width <= Decimal(chart.floor_label_x) - 80
+        for other in chart.bars:
+            other_left, other_right = Decimal(other.x), Decimal(other.x) + Decimal(other.width)
+            if other_left < left + width and other_right > left:
+                assert Decimal(b.value_y) <= Decimal(other.y) - 6, (b.value_label, other.title)

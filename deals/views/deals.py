@@ -352,7 +352,8 @@ def concession_log(request, pk: int):
             f"{after.level.label}: {format_money(after.remaining, deal.currency)} "
             "left before your floor."
         )
-    return _updated(request, pk, message, focus_amount=True)
+    logged = result.concession if result.created else None
+    return _updated(request, pk, message, focus_amount=True, logged=logged)
 
 
 @require_POST
@@ -674,7 +675,9 @@ def deal_edit(request, pk: int):
                     return HttpResponseClientRedirect(url)
                 return redirect(url)
     context = {"deal": deal, "form": form, "nav": "deals"}
-    return TemplateResponse(request, "deals/deal_edit.html", context, status=status)
+    # htmx: the form alone, opened on the deal page (and drawn again there with its errors).
+    template = "deals/deal_edit.html" + ("#edit-form" if request.htmx else "")
+    return TemplateResponse(request, template, context, status=status)
 
 
 @require_http_methods(["GET", "POST"])

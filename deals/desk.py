@@ -91,6 +91,8 @@ class Notes:
     # What "5%" or "40k" became, shown with the preview.
     preview_typed_as: Decimal | None = None
     focus_amount: bool = False
+    # The concession just logged, shown in the status region (on a phone the list is far below).
+    logged: Concession | None = None
     # What the plan's check said after a save (below the target, steps that do not shrink).
     plan_saved: bool = False
 

@@ -107,3 +107,73 @@ def test_each_waterfall_step_takes_focus_and_names_its_kind_amount_and_give(
         '<g class="bar bar-give" tabindex="0" role="img" '
         'aria-label="1. Free service: $250.00, Two training days">'
     ) in shown
+
+
+def test_a_log_shows_the_new_entry_in_the_status_region_with_its_correct_link(client, owner, deal):
+    client.force_login(owner)
+    logged = client.post(
+        reverse("concession_log", args=[deal.pk]),
+        {"kind": "free_service", "amount": "120", "description": "Two training days"},
+        **HTMX,
+    )
+    oob = re.search(r'<div id="status" hx-swap-oob="innerHTML">(.*?)</div>', page(logged), re.S)
+    assert oob, "the log does not redraw the status region"
+    concession = deal.concessions.get()
+    said = " ".join(re.sub(r"<[^>]+>", " ", oob.group(1)).split())
+    assert "Free service $120.00 : Two training days. Nothing in return." in said
+    correct = reverse("concession_correct", args=[deal.pk, concession.pk])
+    assert f'<a href="{correct}">Correct</a>' in oob.group(1)
+
+
+def test_the_new_entry_offers_correct_only_while_it_may_be_corrected(client, owner, deal, settings):
+    settings.WALKAWAY_CORRECT_MINUTES = 0
+    client.force_login(owner)
+    logged = client.post(
+        reverse("concession_log", args=[deal.pk]),
+        {"kind": "price_discount", "amount": "80", "description": "A", "got_in_return": "B"},
+        **HTMX,
+    )
+    oob = re.search(r'<div id="status" hx-swap-oob="innerHTML">(.*?)</div>', page(logged), re.S)
+    assert "In return: B." in oob.group(1)
+    assert ">Correct</a>" not in oob.group(1)
+
+
+def test_a_resubmitted_log_shows_no_new_entry(client, owner, deal):
+    client.force_login(owner)
+    form = {"kind": "price_discount", "amount": "80", "description": "A", "form_key": "k1"}
+    first = client.post(reverse("concession_log", args=[deal.pk]), form, **HTMX)
+    retry = client.post(reverse("concession_log", args=[deal.pk]), form, **HTMX)
+    assert "logged-entry" in page(first)
+    assert "already logged" in page(retry) and "logged-entry" not in page(retry)
+
+
+@pytest.mark.parametrize("action", ["log", "refusal"])
+def test_an_htmx_action_empties_the_last_page_loads_messages(client, owner, deal, action):
+    client.force_login(owner)
+    amount = "100" if action == "log" else "5000"
+    answer = client.post(
+        reverse("concession_log", args=[deal.pk]),
+        {"kind": "price_discount", "amount": amount, "description": "A"},
+        **HTMX,
+    )
+    assert '<div id="messages" hx-swap-oob="innerHTML"></div>' in page(answer)
+
+
+def test_the_messages_region_is_on_every_page_even_when_empty(client, owner, deal):
+    client.force_login(owner)
+    assert '<div id="messages" role="status"></div>' in page(client.get(detail(deal)))
+
+
+def test_no_template_holds_a_comment_that_django_would_print():
+    """{# ... #} is one line only; one that spans lines is drawn on the page as text."""
+    from pathlib import Path
+
+    from django.conf import settings
+
+    leaks = []
+    for root in settings.TEMPLATES[0]["DIRS"]:
+        for path in Path(root).rglob("*.html"):
+            for number, line in enumerate(path.read_text().splitlines(), 1):
+                if "{#" in line and "#}" not in line.split("{#", 1)[1]:
+                    leaks.append(f"{path}:{number}")
+    assert not leaks, leaks

@@ -55,7 +55,6 @@ class Bar:
     width: str
     height: str
     label_x: str
-    label_y: str
     kind: str  # "total", "give", "take-back"
     axis_label: str
     value_label: str
@@ -152,7 +151,6 @@ def waterfall(
             width=_c(bar_width),
             height=_c(height),
             label_x=_c(x + bar_width / 2),
-            label_y=_c(top - 6),
             **kw,
         )
 

@@ -120,7 +120,7 @@ def test_a_log_shows_the_new_entry_in_the_status_region_with_its_correct_link(cl
     assert oob, "the log does not redraw the status region"
     concession = deal.concessions.get()
     said = " ".join(re.sub(r"<[^>]+>", " ", oob.group(1)).split())
-    assert "Free service $120.00 : Two training days. Nothing in return." in said
+    assert "Free service $120.00 : Two training days · Nothing in return · Correct" in said
     correct = reverse("concession_correct", args=[deal.pk, concession.pk])
     assert f'<a href="{correct}">Correct</a>' in oob.group(1)
 
@@ -134,7 +134,7 @@ def test_the_new_entry_offers_correct_only_while_it_may_be_corrected(client, own
         **HTMX,
     )
     oob = re.search(r'<div id="status" hx-swap-oob="innerHTML">(.*?)</div>', page(logged), re.S)
-    assert "In return: B." in oob.group(1)
+    assert "In return: B" in oob.group(1)
     assert ">Correct</a>" not in oob.group(1)
 
 

@@ -71,7 +71,7 @@ def test_the_desk_through_a_negotiation(page, size):
     # Item 2: after a log the new entry is visible without scrolling.
     expect(status(page)).to_contain_text("Logged $800.00")
     entry = status(page).locator(".logged-entry")
-    expect(entry).to_contain_text("Price discount $800.00: A discount. Nothing in return.")
+    expect(entry).to_contain_text("Price discount $800.00: A discount · Nothing in return")
     in_first_screen(page, entry, size["height"])
     # Item 4: the page load's "Deal created" went with the action that followed it.
     expect(page.locator("#messages")).to_be_empty()

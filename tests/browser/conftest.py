@@ -11,11 +11,47 @@ from __future__ import annotations
 import importlib.util
 import io
 import os
+import threading
 from pathlib import Path
 
 import pytest
 
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+
+
+def _serve_one_request_at_a_time() -> None:
+    """On SQLite the test database is in memory, and the live server hands its one connection
+    to every request thread. Two requests at once (a preview still in flight when "Log
+    concession" posts) then meet on that connection and one fails with "database table is
+    locked". Served one at a time, as a browser's requests are answered by a single worker.
+    PostgreSQL gives each thread its own connection and keeps the threaded server."""
+    from django.conf import settings
+    from django.core.servers.basehttp import ThreadedWSGIServer
+    from django.test.testcases import LiveServerThread
+
+    if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3":
+        return
+
+    class SerialWSGIServer(ThreadedWSGIServer):
+        def set_app(self, application):
+            lock = threading.Lock()
+
+            def serial(environ, start_response):
+                with lock:
+                    result = application(environ, start_response)
+                    try:
+                        body = b"".join(result)
+                    finally:
+                        if hasattr(result, "close"):
+                            result.close()
+                return [body]
+
+            super().set_app(serial)
+
+    LiveServerThread.server_class = SerialWSGIServer
+
+
+_serve_one_request_at_a_time()
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [

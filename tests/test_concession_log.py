@@ -88,7 +88,10 @@ def test_an_htmx_post_updates_every_part_of_the_desk(client, owner, deal, give):
     response = client.post(url(deal), typed(amount="760"), **HTMX)
     assert_desk_update(response)
     text = words(response)
-    assert "Logged $760.00. Danger: $140.00 left before your floor." in text
+    # The new entry, then the level and room left (said once, by the status line).
+    assert "Logged $760.00 (Price discount): Five percent off" in text
+    assert "Danger : $140.00 left before your floor." in text
+    assert "Logged $760.00. Danger" not in text
     assert 'aria-valuenow="86"' in page(response)
     assert "Conceded $860.00" in text
     assert "Concessions (2)" in text
@@ -103,7 +106,7 @@ def test_the_owners_exact_remaining_room_is_allowed(client, owner, deal, give):
     client.force_login(owner)
     response = client.post(url(deal), typed(amount="600"), **HTMX)
     assert response.status_code == 200
-    assert "At your floor: $0.00 left before your floor." in words(response)
+    assert "At your floor : $0.00 left before your floor." in words(response)
     deal.refresh_from_db()
     assert deal.level == "at_floor"
 
@@ -349,7 +352,7 @@ def test_a_log_from_the_page_answers_with_what_the_page_then_shows(client, owner
     assert "Loyalty discount" in words(response)
     # Figures, gauge and status update in the same answer.
     assert 'aria-valuenow="86"' in body
-    assert "Logged $760.00." in words(response)
+    assert "Logged $760.00 (Price discount): Loyalty discount" in words(response)
     # A fresh form, with a fresh key, for the next give.
     keys = re.findall(r'name="form_key" value="([0-9a-f]+)"', body)
     assert keys and keys[0] != ""

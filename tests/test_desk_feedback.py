@@ -51,7 +51,7 @@ def test_a_refusal_replaces_the_last_logged_message(client, owner, deal, give):
         {"kind": "price_discount", "amount": "100", "description": "A"},
         **HTMX,
     )
-    assert "Logged $100.00." in page(logged)
+    assert "Logged $100.00 (Price discount)" in page(logged)
     refused = client.post(
         reverse("concession_log", args=[deal.pk]),
         {"kind": "price_discount", "amount": "5000", "description": "B"},
@@ -120,7 +120,7 @@ def test_a_log_shows_the_new_entry_in_the_status_region_with_its_correct_link(cl
     assert oob, "the log does not redraw the status region"
     concession = deal.concessions.get()
     said = " ".join(re.sub(r"<[^>]+>", " ", oob.group(1)).split())
-    assert "Free service $120.00 : Two training days · Nothing in return · Correct" in said
+    assert "Logged $120.00 (Free service): Two training days · Nothing in return · Correct" in said
     correct = reverse("concession_correct", args=[deal.pk, concession.pk])
     assert f'<a href="{correct}">Correct</a>' in oob.group(1)
 

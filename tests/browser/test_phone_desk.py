@@ -32,6 +32,10 @@ SIZES = [
 ]
 
 
+def log_button(page):
+    return concession_form(page).get_by_role("button", name="Log concession")
+
+
 def in_first_screen(page, locator, height: int) -> None:
     box = locator.bounding_box()
     assert box is not None, "not drawn"
@@ -69,10 +73,12 @@ def test_the_desk_through_a_negotiation(page, size):
     form.get_by_role("button", name="Log concession").click()
     room_used(page, 40)
     # Item 2: after a log the new entry is visible without scrolling.
-    expect(status(page)).to_contain_text("Logged $800.00")
     entry = status(page).locator(".logged-entry")
-    expect(entry).to_contain_text("Price discount $800.00: A discount · Nothing in return")
-    in_first_screen(page, entry, size["height"])
+    expect(entry).to_contain_text("Logged $800.00 (Price discount): A discount · Nothing in return")
+    # Where the page stands after the log (focus is back in Amount): the entry, and what the
+    # next log needs, without scrolling.
+    for part in (entry, meter(page), form.get_by_label("Amount"), log_button(page)):
+        in_first_screen(page, part, size["height"])
     # Item 4: the page load's "Deal created" went with the action that followed it.
     expect(page.locator("#messages")).to_be_empty()
 

@@ -177,3 +177,18 @@ def test_no_template_holds_a_comment_that_django_would_print():
                 if "{#" in line and "#}" not in line.split("{#", 1)[1]:
                     leaks.append(f"{path}:{number}")
     assert not leaks, leaks
+
+
+def test_no_page_shows_template_syntax(client, owner, manager, deal, give):
+    """What a template tag or comment that did not parse leaves behind: text a person reads."""
+    give(deal, "100")
+    pages = {
+        owner: [detail(deal), reverse("deal_list"), reverse("deal_create"), reverse("settings")],
+        manager: [reverse("approvals"), reverse("dashboard"), reverse("notifications")],
+    }
+    for person, urls in pages.items():
+        client.force_login(person)
+        for path in urls:
+            shown = words(client.get(path))
+            leaks = [m for m in ("{#", "#}", "{%", "%}", "{{", "}}") if m in shown]
+            assert not leaks, (path, leaks)

@@ -18,6 +18,9 @@ import pytest
 
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
+# Held while the live server answers a request (SQLite only, see below).
+_ANSWERING = threading.Lock()
+
 
 def _serve_one_request_at_a_time() -> None:
     """On SQLite the test database is in memory, and the live server hands its one connection
@@ -34,10 +37,8 @@ def _serve_one_request_at_a_time() -> None:
 
     class SerialWSGIServer(ThreadedWSGIServer):
         def set_app(self, application):
-            lock = threading.Lock()
-
             def serial(environ, start_response):
-                with lock:
+                with _ANSWERING:
                     result = application(environ, start_response)
                     try:
                         body = b"".join(result)
@@ -52,6 +53,15 @@ def _serve_one_request_at_a_time() -> None:
 
 
 _serve_one_request_at_a_time()
+
+
+def _close(context) -> None:
+    """Close a test's browser, then let the request it may have left in flight finish: the
+    database is emptied after the test, and on SQLite that shares the server's connection."""
+    context.close()
+    with _ANSWERING:
+        pass
+
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -121,7 +131,7 @@ def _new_page(browser, live_server, **options):
 def page(browser, live_server, demo):
     context, page = _new_page(browser, live_server)
     yield page
-    context.close()
+    _close(context)
 
 
 @pytest.fixture
@@ -129,7 +139,7 @@ def nojs_page(browser, live_server, demo):
     """A browser with JavaScript off: every form must still post and come back."""
     context, page = _new_page(browser, live_server, java_script_enabled=False)
     yield page
-    context.close()
+    _close(context)
 
 
 @pytest.fixture
@@ -144,4 +154,4 @@ def make_page(browser, live_server, demo):
 
     yield make
     for context in contexts:
-        context.close()
+        _close(context)

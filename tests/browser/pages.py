@@ -97,7 +97,12 @@ def walk_away_form(page: Page):
 
 
 def room_used(page: Page, percent: int) -> None:
+    """The gauge shows `percent`, and htmx has finished with the answer that set it. Its settle
+    step (20 ms later) moves focus to the autofocus field, Amount after a log: typing into
+    another field before then would land in Amount. Polled from Playwright, not the page, so
+    it also works with JavaScript off."""
     expect(meter(page)).to_have_attribute("aria-valuenow", str(percent))
+    expect(page.locator(".htmx-swapping, .htmx-settling")).to_have_count(0)
 
 
 def level_is(page: Page, words: str) -> None:

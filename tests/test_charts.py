@@ -12,7 +12,7 @@ import pytest
 from django.urls import reverse
 
 from deals import services
-from deals.charts import HEIGHT, MAX_STEPS, WIDTH, waterfall
+from deals.charts import GLYPH, HEIGHT, MAX_STEPS, VALUE_FONT, WIDTH, waterfall
 from deals.models import Concession
 
 from .desk import page
@@ -271,7 +271,7 @@ def test_the_opening_and_net_amounts_sit_above_every_bar_they_span(make_deal, gi
     labelled = [b for b in chart.bars if b.value_label]
     assert [b.axis_label for b in labelled] == ["Opening", "Net"]
     for b in labelled:
-        width = len(b.value_label) * Decimal(15) * Decimal("0.62")
+        width = len(b.value_label) * VALUE_FONT * GLYPH
         x = Decimal(b.value_x)
         left = x if b.value_anchor == "start" else x - width / 2
         assert left >= 0 and left + width <= Decimal(chart.floor_label_x) - 80
